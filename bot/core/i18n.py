@@ -1,0 +1,160 @@
+"""Every user-facing sentence, in Chinese (zh, the default) and English (en)."""
+
+from __future__ import annotations
+
+LANGUAGES = ("zh", "en")
+
+_CATALOG: dict[str, dict[str, str]] = {
+    "welcome": {
+        "zh": "你好！我是学习机器人：每天推送一道大模型 / 机器学习面试题。"
+              "点“查看答案”只有你自己能看到答案，"
+              "然后给自己打分，坚持打卡。",
+        "en": "Hi! I push one LLM / machine-learning interview question every day. "
+              "Tap “Show answer” to see it privately, then grade yourself and keep your streak.",
+    },
+    "help_title": {"zh": "可用命令", "en": "Commands"},
+    "help_subscribe": {
+        "zh": "/subscribe [HH:MM] [地区/城市] — 每天在本地时间推送一题（默认 09:00 {zone}）",
+        "en": "/subscribe [HH:MM] [Area/City] — a daily question at that local time "
+              "(default 09:00 {zone})",
+    },
+    "help_unsubscribe": {
+        "zh": "/unsubscribe — 停止每日推送", "en": "/unsubscribe — stop the daily push"},
+    "help_today": {"zh": "/today — 今天的题目", "en": "/today — today's question"},
+    "help_streak": {"zh": "/streak — 你的连续打卡", "en": "/streak — your streak"},
+    "help_top": {"zh": "/top — 本群排行榜", "en": "/top — this chat's leaderboard"},
+    "help_lang": {"zh": "/lang zh|en — 切换语言", "en": "/lang zh|en — switch language"},
+    "help_help": {"zh": "/help — 显示本帮助", "en": "/help — this help"},
+    "help_admin_note": {
+        "zh": "群里只有管理员可以订阅、退订和修改时间、语言。",
+        "en": "In groups only admins can subscribe, unsubscribe, or change the time or language.",
+    },
+    "unknown_command": {
+        "zh": "不认识的命令 /{name}。发送 /help 查看可用命令。",
+        "en": "Unknown command /{name}. Send /help for the list.",
+    },
+    "not_a_command": {
+        "zh": "命令以 / 开头，例如 /today。发送 /help 查看全部。",
+        "en": "Commands start with /, for example /today. Send /help for all of them.",
+    },
+    "admins_only": {
+        "zh": "抱歉，只有群管理员可以修改本群的设置。",
+        "en": "Sorry, only this chat's admins can change its settings.",
+    },
+    "bad_time": {
+        "zh": "时间“{value}”不对。请用 24 小时制 HH:MM，"
+              "例如 /subscribe 09:00 Asia/Shanghai",
+        "en": "“{value}” is not a valid time. Use 24-hour HH:MM, "
+              "for example /subscribe 09:00 Europe/Berlin",
+    },
+    "bad_zone": {
+        "zh": "不认识时区“{value}”。请用 IANA 时区名，例如 Asia/Shanghai、Europe/London、UTC。",
+        "en": "Unknown time zone “{value}”. Use an IANA name such as Asia/Shanghai, "
+              "Europe/London or UTC.",
+    },
+    "subscribe_usage": {
+        "zh": "用法：/subscribe [HH:MM] [地区/城市]，例如 /subscribe 21:30 Asia/Shanghai",
+        "en": "Usage: /subscribe [HH:MM] [Area/City], "
+              "for example /subscribe 21:30 America/New_York",
+    },
+    "subscribed": {
+        "zh": "已订阅：每天 {time}（{zone}）推送一题。下一题：{when}。",
+        "en": "Subscribed: a question every day at {time} ({zone}). Next one: {when}.",
+    },
+    "unsubscribed": {
+        "zh": "已退订，不再每日推送。", "en": "Unsubscribed: no more daily questions."},
+    "not_subscribed": {
+        "zh": "本聊天还没有订阅。发送 /subscribe 开始。",
+        "en": "This chat is not subscribed. Send /subscribe to start.",
+    },
+    "daily_title": {"zh": "📘 每日一题 · {date}", "en": "📘 Question of the day · {date}"},
+    "meta": {"zh": "标签：{tags} · 难度：{stars}", "en": "Tags: {tags} · Difficulty: {stars}"},
+    "btn_reveal": {"zh": "👀 查看答案", "en": "👀 Show answer"},
+    "btn_knew": {"zh": "✅ 会了", "en": "✅ Knew it"},
+    "btn_partly": {"zh": "🟡 部分会", "en": "🟡 Partly"},
+    "btn_not_yet": {"zh": "❌ 还不会", "en": "❌ Not yet"},
+    "answer_title": {"zh": "答案：{title}", "en": "Answer: {title}"},
+    "key_points": {"zh": "要点", "en": "Key points"},
+    "grade_prompt": {"zh": "你答得怎么样？打个分：", "en": "How did you do? Grade yourself:"},
+    "revealed_toast": {"zh": "答案只发给你一个人。", "en": "The answer is shown to you only."},
+    "graded": {
+        "zh": "已记录：{grade}。今天完成 ✔ 连续 {current} 天。",
+        "en": "Recorded: {grade}. Done for today ✔ Streak: {current} days.",
+    },
+    "regraded": {
+        "zh": "已记录：{grade}。今天已经打过卡了，连续 {current} 天。",
+        "en": "Recorded: {grade}. Today was already counted; streak {current} days.",
+    },
+    "grade_knew": {"zh": "会了", "en": "knew it"},
+    "grade_partly": {"zh": "部分会", "en": "partly"},
+    "grade_not_yet": {"zh": "还不会", "en": "not yet"},
+    "stale_button": {
+        "zh": "这道题已经不可用了。发送 /today 查看今天的题目。",
+        "en": "This question is no longer available. Send /today for today's question.",
+    },
+    "no_questions": {
+        "zh": "题库是空的：请检查内容目录。",
+        "en": "The question bank is empty: check the content folder.",
+    },
+    "streak_title": {"zh": "🔥 {name} 的连续打卡", "en": "🔥 {name}'s streak"},
+    "streak_current": {"zh": "当前连续：{n} 天", "en": "Current streak: {n} days"},
+    "streak_longest": {"zh": "最长连续：{n} 天", "en": "Longest streak: {n} days"},
+    "streak_total": {"zh": "累计打卡：{n} 天", "en": "Days done in total: {n}"},
+    "streak_done": {"zh": "今天：已完成 ✔", "en": "Today: done ✔"},
+    "streak_todo": {
+        "zh": "今天：还没完成，还剩 {left}（给今天的题打分即可）",
+        "en": "Today: not done yet, {left} left (grade today's question)",
+    },
+    "streak_freezes": {
+        "zh": "补签卡：{n} / 2（每连续 7 天得 1 张，漏一天自动使用）",
+        "en": "Freezes: {n} / 2 (earn one per 7-day run; a missed day uses one)",
+    },
+    "streak_frozen": {
+        "zh": "本次连续中用掉补签卡 {n} 张。",
+        "en": "{n} missed day(s) in this streak were covered by freezes.",
+    },
+    "top_title": {"zh": "🏆 排行榜", "en": "🏆 Leaderboard"},
+    "top_row": {
+        "zh": "{rank}. {name} — 连续 {current} 天 · 本周 {week} 天 · 累计 {total} 天",
+        "en": "{rank}. {name} — streak {current} · this week {week} · all time {total}",
+    },
+    "top_empty": {
+        "zh": "还没有人打卡。给今天的题打个分，就能上榜！",
+        "en": "Nobody has graded a question yet. Grade today's question to get on the board!",
+    },
+    "lang_set": {"zh": "语言已切换为中文。", "en": "Language set to English."},
+    "lang_usage": {
+        "zh": "当前语言：中文。用法：/lang zh 或 /lang en",
+        "en": "Current language: English. Usage: /lang zh or /lang en",
+    },
+    "duration_hm": {"zh": "{h} 小时 {m} 分钟", "en": "{h} h {m} min"},
+    "when_in": {"zh": "{local}（{delta}后）", "en": "{local} (in {delta})"},
+    "input_too_long": {
+        "zh": "消息太长了（最多 {limit} 个字符）。",
+        "en": "That message is too long (at most {limit} characters).",
+    },
+}
+
+
+def t(language: str, key: str, /, **values: object) -> str:
+    """The sentence `key` in `language` (falling back to Chinese), with `values` filled in."""
+    entry = _CATALOG[key]
+    text = entry.get(language) or entry["zh"]
+    return text.format(**values) if values else text
+
+
+def normalize_language(value: str) -> str | None:
+    v = value.strip().lower().replace("_", "-")
+    if v in ("zh", "zh-cn", "cn", "中文", "chinese"):
+        return "zh"
+    if v in ("en", "en-us", "en-gb", "english", "英文"):
+        return "en"
+    return None
+
+
+def catalog_keys() -> frozenset[str]:
+    return frozenset(_CATALOG)
+
+
+def catalog_languages(key: str) -> frozenset[str]:
+    return frozenset(_CATALOG[key])

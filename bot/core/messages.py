@@ -1,0 +1,42 @@
+"""Neutral output: what the core wants said, with no platform markup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.core.text import Block
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    payload: str  # an encoded action (bot.core.actions); at most 64 bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    title: str = ""
+    blocks: tuple[Block, ...] = ()
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    footer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What the core answers to one event.
+
+    `public` goes to the chat the event came from; `private` only to the acting user (an ephemeral
+    reply on Discord, the user's private chat on Telegram). `deep_link` is a `/start` payload that
+    reproduces `private` when the platform cannot reach the user directly yet. `toast` is the short
+    notice shown for a button press.
+    """
+
+    public: tuple[OutgoingMessage, ...] = ()
+    private: tuple[OutgoingMessage, ...] = ()
+    toast: str = ""
+    deep_link: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def say(*messages: OutgoingMessage) -> Response:
+    return Response(public=tuple(messages))

@@ -1,0 +1,108 @@
+"""Value objects shared by the core, the store and the adapters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ChatKind(StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"
+    CHANNEL = "channel"
+
+
+class Grade(StrEnum):
+    KNEW = "knew"
+    PARTLY = "partly"
+    NOT_YET = "not_yet"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """Where a message goes: a chat on a platform, optionally a thread/topic inside it."""
+
+    platform: str
+    chat_id: str
+    thread_id: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.chat_id}:{self.thread_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    platform: str
+    user_id: str
+    display_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    pack: str
+    title: str
+    answer: str
+    tags: tuple[str, ...]
+    difficulty: int
+    source: str
+    key_points: tuple[str, ...] = ()
+    title_en: str = ""
+    answer_en: str = ""
+    key_points_en: tuple[str, ...] = ()
+    language: str = "zh"
+
+    def localized(self, language: str) -> tuple[str, str, tuple[str, ...]]:
+        """Title, answer, key points in `language` if the question has them; else the original."""
+        if language == "en" and self.language != "en" and self.title_en and self.answer_en:
+            return self.title_en, self.answer_en, self.key_points_en
+        return self.title, self.answer, self.key_points
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A chat the bot knows, with its per-chat preferences."""
+
+    pk: int
+    ref: ChatRef
+    kind: ChatKind
+    language: str
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    pk: int
+    chat: Chat
+    local_time: dt.time
+    timezone: str
+    active: bool
+    next_run_at: dt.datetime
+    paused_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatDay:
+    """The question a chat studies on one local date; the same for the push and /today."""
+
+    pk: int
+    chat_pk: int
+    local_date: dt.date
+    question_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardRow:
+    user: UserRef
+    current: int
+    week_days: int
+    total_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class StudyDays:
+    """A member's counted days in one chat, oldest first, as kept in the ledger."""
+
+    days: tuple[dt.date, ...] = field(default_factory=tuple)

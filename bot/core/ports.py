@@ -1,0 +1,143 @@
+"""The side effects the core needs, as Protocols; adapters and the store implement them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot.core.messages import OutgoingMessage
+from bot.core.models import (
+    Chat,
+    ChatDay,
+    ChatKind,
+    ChatRef,
+    Grade,
+    Question,
+    Subscription,
+    UserRef,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime:
+        """The current instant, timezone-aware (UTC)."""
+        ...
+
+
+class QuestionBank(Protocol):
+    def ids(self) -> tuple[str, ...]: ...
+
+    def get(self, question_id: str) -> Question | None: ...
+
+
+class DeliveryError(Exception):
+    """A send failed; subclasses say what the core should do about it."""
+
+
+class ChatGone(DeliveryError):
+    """The bot can no longer post there (blocked, kicked, chat deleted): pause, don't retry."""
+
+
+class ChatMoved(DeliveryError):
+    """The chat has a new id (a Telegram group upgraded to a supergroup): move and retry."""
+
+    def __init__(self, new_chat: ChatRef) -> None:
+        super().__init__(f"chat moved to {new_chat.chat_id}")
+        self.new_chat = new_chat
+
+
+class SendTimedOut(DeliveryError):
+    """The platform did not answer in time; the message may or may not have arrived."""
+
+
+class TemporaryFailure(DeliveryError):
+    """A network or server error before the platform accepted the message; safe to retry."""
+
+
+class Messenger(Protocol):
+    """Delivers scheduled posts on one platform."""
+
+    platform: str
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage) -> str:
+        """Post `message`; returns the platform's message id. Raises a DeliveryError subclass."""
+        ...
+
+
+class Store(Protocol):
+    async def ensure_chat(
+        self, ref: ChatRef, kind: ChatKind, *, language: str, timezone: str
+    ) -> Chat: ...
+
+    async def get_chat(self, ref: ChatRef) -> Chat | None: ...
+
+    async def get_chat_by_pk(self, chat_pk: int) -> Chat | None: ...
+
+    async def set_chat_language(self, chat_pk: int, language: str) -> None: ...
+
+    async def set_chat_timezone(self, chat_pk: int, timezone: str) -> None: ...
+
+    async def move_chat(self, old: ChatRef, new: ChatRef) -> None: ...
+
+    async def ensure_user(self, user: UserRef) -> int: ...
+
+    async def subscribe(
+        self, chat_pk: int, local_time: dt.time, timezone: str, next_run_at: dt.datetime
+    ) -> Subscription: ...
+
+    async def get_subscription(self, chat_pk: int) -> Subscription | None: ...
+
+    async def unsubscribe(self, chat_pk: int) -> bool: ...
+
+    async def pause_subscription(self, subscription_pk: int, reason: str) -> None: ...
+
+    async def pause_chat(self, ref: ChatRef, reason: str) -> int: ...
+
+    async def due_subscriptions(
+        self, now: dt.datetime, platforms: Sequence[str], limit: int
+    ) -> Sequence[Subscription]: ...
+
+    async def claim_delivery(
+        self, subscription: Subscription, local_date: dt.date, next_run_at: dt.datetime,
+        now: dt.datetime,
+    ) -> int | None: ...
+
+    async def skip_run(self, subscription_pk: int, next_run_at: dt.datetime) -> None: ...
+
+    async def mark_delivery(
+        self, delivery_pk: int, state: str, *, now: dt.datetime, message_id: str = "",
+        error: str = "",
+    ) -> None: ...
+
+    async def stale_deliveries(
+        self, claimed_before: dt.datetime, not_before: dt.datetime, platforms: Sequence[str],
+        max_attempts: int,
+    ) -> Sequence[tuple[int, Subscription, dt.date]]: ...
+
+    async def retry_delivery(self, delivery_pk: int, now: dt.datetime) -> bool: ...
+
+    async def chat_day(self, chat_pk: int, local_date: dt.date) -> ChatDay | None: ...
+
+    async def get_chat_day(self, chat_day_pk: int) -> ChatDay | None: ...
+
+    async def used_questions(self, chat_pk: int) -> tuple[int, set[str]]: ...
+
+    async def add_chat_day(
+        self, chat_pk: int, local_date: dt.date, question_id: str, cycle: int
+    ) -> ChatDay: ...
+
+    async def record_reveal(self, chat_day_pk: int, user_pk: int, now: dt.datetime) -> None: ...
+
+    async def record_grade(
+        self, chat_day_pk: int, user_pk: int, grade: Grade, now: dt.datetime,
+        study_day: dt.date, zone: str,
+    ) -> bool: ...
+
+    async def study_days(self, chat_pk: int, user_pk: int) -> tuple[dt.date, ...]: ...
+
+    async def chat_members_days(
+        self, chat_pk: int
+    ) -> Sequence[tuple[UserRef, tuple[dt.date, ...]]]: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,442 @@
+"""The use cases: everything a chat can ask for, and the daily push. Platform-neutral."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from bot.core import schedule, streaks
+from bot.core.actions import KIND_OF_GRADE, Action, ActionCodec, Kind
+from bot.core.events import Actor, ButtonPress, Command
+from bot.core.i18n import normalize_language, t
+from bot.core.messages import Button, OutgoingMessage, Response, say
+from bot.core.models import Chat, ChatDay, ChatKind, ChatRef, Grade, Question, Subscription
+from bot.core.ports import (
+    ChatGone,
+    ChatMoved,
+    Clock,
+    DeliveryError,
+    Messenger,
+    QuestionBank,
+    SendTimedOut,
+    Store,
+)
+from bot.core.text import Block, bullet, paragraph, parse_markdown
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT = 4096  # longest command text we process; Telegram's own message limit
+DEFAULT_TIME = dt.time(9, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class StudyConfig:
+    default_timezone: str = "Asia/Shanghai"
+    default_language: str = "zh"
+    rollover_hour: int = 4
+    grace: dt.timedelta = dt.timedelta(hours=6)  # a push missed by less than this is still sent
+    stale_claim: dt.timedelta = dt.timedelta(minutes=10)  # a claim older than this was cut off
+    max_attempts: int = 3
+    batch: int = 500
+    concurrency: int = 8
+
+
+@dataclass(slots=True)
+class PushReport:
+    sent: int = 0
+    failed: int = 0
+    paused: int = 0
+    missed: int = 0
+    moved: int = 0
+    uncertain: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class StudyService:
+    def __init__(
+        self, store: Store, bank: QuestionBank, clock: Clock, codec: ActionCodec,
+        config: StudyConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.bank = bank
+        self.clock = clock
+        self.codec = codec
+        self.config = config or StudyConfig()
+        self._messengers: dict[str, Messenger] = {}
+        self._push_lock = asyncio.Lock()
+
+    def register_messenger(self, messenger: Messenger) -> None:
+        self._messengers[messenger.platform] = messenger
+
+    # ----- events in --------------------------------------------------------------------------
+
+    async def handle_command(self, command: Command) -> Response:
+        chat = await self._chat(command.actor)
+        await self.store.ensure_user(command.actor.user)
+        handler = _COMMANDS.get(command.name)
+        if handler is None:
+            return say(_text(t(chat.language, "unknown_command", name=_clip(command.name, 32))))
+        return await handler(self, command, chat)
+
+    async def handle_text(self, actor: Actor, text: str) -> Response:
+        """Plain text that is not a command: only answered in private chats, to show the way."""
+        chat = await self._chat(actor)
+        if actor.chat_kind != ChatKind.PRIVATE:
+            return Response()
+        if len(text) > MAX_INPUT:
+            return say(_text(t(chat.language, "input_too_long", limit=MAX_INPUT)))
+        return say(_text(t(chat.language, "not_a_command")))
+
+    async def handle_button(self, press: ButtonPress) -> Response:
+        action = self.codec.decode(press.payload)
+        here = await self._chat(press.actor)
+        if action is None:
+            return Response(toast=t(here.language, "stale_button"))
+        return await self._act(press.actor, action, here.language)
+
+    async def _act(self, actor: Actor, action: Action, fallback_language: str) -> Response:
+        day = await self.store.get_chat_day(action.chat_day)
+        question = self.bank.get(day.question_id) if day else None
+        origin = await self.store.get_chat_by_pk(day.chat_pk) if day else None
+        if day is None or question is None or origin is None:
+            return Response(toast=t(fallback_language, "stale_button"))
+        user_pk = await self.store.ensure_user(actor.user)
+        now = self.clock.now()
+        lang = origin.language
+        if action.kind is Kind.REVEAL:
+            await self.store.record_reveal(day.pk, user_pk, now)
+            return Response(
+                private=(self._answer_message(day, question, lang),),
+                toast=t(lang, "revealed_toast"),
+                deep_link=self.codec.encode(action),
+            )
+        grade = action.grade
+        assert grade is not None
+        today = streaks.study_day(now, origin.timezone, self.config.rollover_hour)
+        counted = await self.store.record_grade(
+            day.pk, user_pk, grade, now, today, origin.timezone)
+        status = streaks.compute(await self.store.study_days(origin.pk, user_pk), today)
+        key = "graded" if counted else "regraded"
+        return Response(toast=t(lang, key, grade=t(lang, f"grade_{grade.value}"),
+                                current=status.current))
+
+    # ----- commands ---------------------------------------------------------------------------
+
+    async def _start(self, command: Command, chat: Chat) -> Response:
+        if command.args:
+            action = self.codec.decode(command.args[0])
+            if action is not None and action.kind is Kind.REVEAL:
+                return await self._act(command.actor, action, chat.language)
+            if action is None and command.args[0].strip():
+                return Response(public=(_text(t(chat.language, "stale_button")),))
+        return say(_text(t(chat.language, "welcome")), self._help_message(chat))
+
+    async def _help(self, command: Command, chat: Chat) -> Response:
+        return say(self._help_message(chat))
+
+    def _help_message(self, chat: Chat) -> OutgoingMessage:
+        lang = chat.language
+        lines = ["help_subscribe", "help_unsubscribe", "help_today", "help_streak", "help_top",
+                 "help_lang", "help_help"]
+        blocks = [bullet(t(lang, key, zone=self.config.default_timezone)) for key in lines]
+        blocks.append(paragraph(t(lang, "help_admin_note")))
+        return OutgoingMessage(title=t(lang, "help_title"), blocks=tuple(blocks))
+
+    async def _subscribe(self, command: Command, chat: Chat) -> Response:
+        lang = chat.language
+        if not command.actor.is_admin:
+            return say(_text(t(lang, "admins_only")))
+        at, zone = DEFAULT_TIME, chat.timezone
+        if len(command.args) > 2:
+            return say(_text(t(lang, "subscribe_usage")))
+        for arg in command.args:
+            value = _clip(arg, 40)
+            if schedule.looks_like_time(arg) or any(ch.isdigit() for ch in arg[:2]):
+                parsed = schedule.parse_time(arg)
+                if parsed is None:
+                    return say(_text(t(lang, "bad_time", value=value)))
+                at = parsed
+            else:
+                found = schedule.canonical_zone(arg)
+                if found is None:
+                    return say(_text(t(lang, "bad_zone", value=value)))
+                zone = found
+        now = self.clock.now()
+        next_at = schedule.next_run(at, zone, now)
+        await self.store.set_chat_timezone(chat.pk, zone)
+        await self.store.subscribe(chat.pk, at, zone, next_at)
+        return say(_text(t(lang, "subscribed", time=at.strftime("%H:%M"), zone=zone,
+                           when=self._when(next_at, zone, now, lang))))
+
+    async def _unsubscribe(self, command: Command, chat: Chat) -> Response:
+        if not command.actor.is_admin:
+            return say(_text(t(chat.language, "admins_only")))
+        removed = await self.store.unsubscribe(chat.pk)
+        return say(_text(t(chat.language, "unsubscribed" if removed else "not_subscribed")))
+
+    async def _today(self, command: Command, chat: Chat) -> Response:
+        local_date = self.clock.now().astimezone(ZoneInfo(chat.timezone)).date()
+        day = await self.question_of_day(chat, local_date)
+        if day is None:
+            return say(_text(t(chat.language, "no_questions")))
+        return say(self.question_message(day, chat.language))
+
+    async def _streak(self, command: Command, chat: Chat) -> Response:
+        lang = chat.language
+        user_pk = await self.store.ensure_user(command.actor.user)
+        now = self.clock.now()
+        today = streaks.study_day(now, chat.timezone, self.config.rollover_hour)
+        status = streaks.compute(await self.store.study_days(chat.pk, user_pk), today)
+        blocks = [
+            paragraph(t(lang, "streak_current", n=status.current), bold=True),
+            paragraph(t(lang, "streak_longest", n=status.longest)),
+            paragraph(t(lang, "streak_total", n=status.total_days)),
+        ]
+        if status.done_today:
+            blocks.append(paragraph(t(lang, "streak_done")))
+        else:
+            left = streaks.day_ends_at(today, chat.timezone, self.config.rollover_hour) - now
+            blocks.append(paragraph(t(lang, "streak_todo", left=_duration(left, lang))))
+        blocks.append(paragraph(t(lang, "streak_freezes", n=status.freezes)))
+        if status.frozen_days:
+            blocks.append(paragraph(t(lang, "streak_frozen", n=status.frozen_days)))
+        name = _display(command.actor.user.display_name or command.actor.user.user_id)
+        return say(OutgoingMessage(title=t(lang, "streak_title", name=name), blocks=tuple(blocks)))
+
+    async def _top(self, command: Command, chat: Chat) -> Response:
+        lang = chat.language
+        today = streaks.study_day(self.clock.now(), chat.timezone, self.config.rollover_hour)
+        rows = []
+        for user, days in await self.store.chat_members_days(chat.pk):
+            status = streaks.compute(days, today)
+            rows.append((status.current, streaks.week_days(days, today), status.total_days,
+                         _display(user.display_name or user.user_id)))
+        rows.sort(key=lambda r: (-r[0], -r[1], -r[2], r[3]))
+        if not rows:
+            return say(OutgoingMessage(title=t(lang, "top_title"),
+                                       blocks=(paragraph(t(lang, "top_empty")),)))
+        blocks = tuple(
+            paragraph(t(lang, "top_row", rank=i, name=name, current=cur, week=week, total=total))
+            for i, (cur, week, total, name) in enumerate(rows[:10], start=1)
+        )
+        return say(OutgoingMessage(title=t(lang, "top_title"), blocks=blocks))
+
+    async def _lang(self, command: Command, chat: Chat) -> Response:
+        if not command.args:
+            return say(_text(t(chat.language, "lang_usage")))
+        if not command.actor.is_admin:
+            return say(_text(t(chat.language, "admins_only")))
+        language = normalize_language(_clip(command.args[0], 16))
+        if language is None:
+            return say(_text(t(chat.language, "lang_usage")))
+        await self.store.set_chat_language(chat.pk, language)
+        return say(_text(t(language, "lang_set")))
+
+    # ----- questions --------------------------------------------------------------------------
+
+    async def question_of_day(self, chat: Chat, local_date: dt.date) -> ChatDay | None:
+        """The chat's question for a local date: chosen once, then the same for push and /today."""
+        existing = await self.store.chat_day(chat.pk, local_date)
+        if existing is not None:
+            return existing
+        ids = self.bank.ids()
+        if not ids:
+            return None
+        cycle, used = await self.store.used_questions(chat.pk)
+        pick = _next_in_order(ids, used, chat.ref.key, cycle)
+        if pick is None:  # every question shown: start a new order
+            cycle += 1
+            pick = _next_in_order(ids, set(), chat.ref.key, cycle)
+        assert pick is not None
+        return await self.store.add_chat_day(chat.pk, local_date, pick, cycle)
+
+    def question_message(self, day: ChatDay, language: str) -> OutgoingMessage:
+        question = self.bank.get(day.question_id)
+        if question is None:
+            return _text(t(language, "stale_button"))
+        title, _, _ = question.localized(language)
+        stars = "★" * question.difficulty + "☆" * (3 - question.difficulty)
+        reveal = self.codec.encode(Action(Kind.REVEAL, day.pk))
+        return OutgoingMessage(
+            title=t(language, "daily_title", date=day.local_date.isoformat()),
+            blocks=(
+                paragraph(title, bold=True),
+                paragraph(t(language, "meta", tags=" · ".join(question.tags), stars=stars)),
+            ),
+            buttons=((Button(t(language, "btn_reveal"), reveal),), self._grade_row(day, language)),
+        )
+
+    def _grade_row(self, day: ChatDay, language: str) -> tuple[Button, ...]:
+        return tuple(
+            Button(t(language, f"btn_{grade.value}"),
+                   self.codec.encode(Action(KIND_OF_GRADE[grade], day.pk)))
+            for grade in Grade
+        )
+
+    def _answer_message(self, day: ChatDay, question: Question, language: str) -> OutgoingMessage:
+        title, answer, key_points = question.localized(language)
+        blocks: list[Block] = list(parse_markdown(answer))
+        if key_points:
+            blocks.append(Block("heading", paragraph(t(language, "key_points")).spans))
+            blocks.extend(bullet(p) for p in key_points)
+        blocks.append(paragraph(t(language, "grade_prompt")))
+        return OutgoingMessage(
+            title=t(language, "answer_title", title=title), blocks=tuple(blocks),
+            buttons=(self._grade_row(day, language),),
+        )
+
+    # ----- the daily push ---------------------------------------------------------------------
+
+    async def push_due(self) -> PushReport:
+        """Send every due post once. Called by the scheduler's ticker; safe to call concurrently."""
+        report = PushReport()
+        if not self._messengers:
+            return report
+        async with self._push_lock:
+            now = self.clock.now()
+            platforms = tuple(self._messengers)
+            await self._resend_stale(now, platforms, report)
+            due = await self.store.due_subscriptions(now, platforms, self.config.batch)
+            gate = asyncio.Semaphore(self.config.concurrency)
+
+            async def one(sub: Subscription) -> None:
+                async with gate:
+                    await self._push_one(sub, now, report)
+
+            await asyncio.gather(*(one(sub) for sub in due))
+        return report
+
+    async def _push_one(self, sub: Subscription, now: dt.datetime, report: PushReport) -> None:
+        zone = sub.chat.timezone
+        local_date = schedule.local_date_of_run(sub.next_run_at, zone)
+        following = schedule.next_run(sub.local_time, zone, max(now, sub.next_run_at))
+        if now - sub.next_run_at > self.config.grace:
+            await self.store.skip_run(sub.pk, following)
+            report.missed += 1
+            log.info("skipped a push missed by more than the grace window: chat %s, %s",
+                     sub.chat.pk, local_date)
+            return
+        delivery = await self.store.claim_delivery(sub, local_date, following, now)
+        if delivery is None:
+            return  # already claimed for that date: never post twice
+        await self._deliver(delivery, sub, local_date, report)
+
+    async def _resend_stale(
+        self, now: dt.datetime, platforms: Sequence[str], report: PushReport
+    ) -> None:
+        stale = await self.store.stale_deliveries(
+            now - self.config.stale_claim, now - self.config.grace, platforms,
+            self.config.max_attempts)
+        for delivery, sub, local_date in stale:
+            if await self.store.retry_delivery(delivery, now):
+                await self._deliver(delivery, sub, local_date, report)
+
+    async def _deliver(
+        self, delivery: int, sub: Subscription, local_date: dt.date, report: PushReport
+    ) -> None:
+        chat = sub.chat
+        now = self.clock.now()
+        day = await self.question_of_day(chat, local_date)
+        if day is None:
+            await self.store.mark_delivery(delivery, "failed", now=now, error="no questions")
+            report.failed += 1
+            return
+        message = self.question_message(day, chat.language)
+        messenger = self._messengers[chat.ref.platform]
+        target = chat.ref
+        for _ in range(2):  # a second round only after the chat moved
+            try:
+                message_id = await messenger.send(target, message)
+            except ChatMoved as moved:
+                await self.store.move_chat(target, moved.new_chat)
+                log.info("chat %s moved to %s; delivering there", chat.pk, moved.new_chat.chat_id)
+                report.moved += 1
+                target = moved.new_chat
+                continue
+            except ChatGone as gone:
+                await self.store.pause_subscription(sub.pk, f"gone: {gone}")
+                await self.store.mark_delivery(delivery, "failed", now=now, error=str(gone))
+                log.warning("paused the subscription of chat %s: %s", chat.pk, gone)
+                report.paused += 1
+            except SendTimedOut as timeout:
+                # It may have arrived: posting again could duplicate it, so we don't.
+                await self.store.mark_delivery(delivery, "uncertain", now=now, error=str(timeout))
+                log.warning("push to chat %s timed out; not retried", chat.pk)
+                report.uncertain += 1
+            except (DeliveryError, OSError) as error:
+                await self.store.mark_delivery(delivery, "retry", now=now, error=str(error)[:200])
+                log.warning("push to chat %s failed, will retry: %s", chat.pk, error)
+                report.failed += 1
+                report.errors.append(str(error)[:200])
+            else:
+                await self.store.mark_delivery(delivery, "sent", now=now, message_id=message_id)
+                report.sent += 1
+            return
+
+    # ----- platform notices -------------------------------------------------------------------
+
+    async def chat_gone(self, ref: ChatRef, reason: str) -> None:
+        """The bot was removed from a chat or server: pause its subscriptions."""
+        count = await self.store.pause_chat(ref, reason)
+        if count:
+            log.warning("paused %d subscription(s) of %s:%s: %s", count, ref.platform,
+                        ref.chat_id, reason)
+
+    async def chat_moved(self, old: ChatRef, new: ChatRef) -> None:
+        await self.store.move_chat(old, new)
+
+    # ----- helpers ----------------------------------------------------------------------------
+
+    async def _chat(self, actor: Actor) -> Chat:
+        return await self.store.ensure_chat(
+            actor.chat, actor.chat_kind, language=self.config.default_language,
+            timezone=self.config.default_timezone)
+
+    def _when(self, at: dt.datetime, zone: str, now: dt.datetime, lang: str) -> str:
+        local = at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+        return t(lang, "when_in", local=local, delta=_duration(at - now, lang))
+
+
+def _next_in_order(ids: Sequence[str], used: set[str], chat_key: str, cycle: int) -> str | None:
+    """The chat's next unseen question: a per-chat, per-cycle shuffle, stable across restarts."""
+    order = sorted(ids)
+    random.Random(f"{chat_key}#{cycle}").shuffle(order)
+    return next((q for q in order if q not in used), None)
+
+
+def _text(text: str) -> OutgoingMessage:
+    return OutgoingMessage(blocks=(paragraph(text),))
+
+
+def _duration(delta: dt.timedelta, lang: str) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    return t(lang, "duration_hm", h=minutes // 60, m=minutes % 60)
+
+
+def _clip(text: str, limit: int) -> str:
+    """User text quoted back: printable characters only, and short."""
+    cleaned = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def _display(name: str) -> str:
+    return _clip(name, 64) or "?"
+
+
+_COMMANDS = {
+    "start": StudyService._start,
+    "help": StudyService._help,
+    "subscribe": StudyService._subscribe,
+    "unsubscribe": StudyService._unsubscribe,
+    "today": StudyService._today,
+    "streak": StudyService._streak,
+    "top": StudyService._top,
+    "lang": StudyService._lang,
+}
+COMMAND_NAMES = tuple(_COMMANDS)

@@ -1,0 +1,213 @@
+"""Neutral rich text: the small Markdown subset answers use, parsed once, rendered per platform.
+
+Renderers (console, Telegram HTML, Discord Markdown) walk these blocks; none of them sees Markdown
+source, so escaping is each renderer's single concern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+BlockKind = Literal["paragraph", "heading", "bullet", "numbered", "code", "quote"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    text: str
+    bold: bool = False
+    italic: bool = False
+    code: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    kind: BlockKind
+    spans: tuple[Span, ...] = ()
+    number: int = 0  # position in a numbered list
+    level: int = 0  # list nesting depth, 0 for top level
+    language: str = ""  # code blocks only
+
+    @property
+    def plain(self) -> str:
+        return "".join(s.text for s in self.spans)
+
+
+def paragraph(text: str, *, bold: bool = False) -> Block:
+    return Block("paragraph", (Span(text, bold=bold),))
+
+
+def bullet(text: str) -> Block:
+    return Block("bullet", (Span(text),))
+
+
+_md = MarkdownIt("commonmark", {"html": False}).disable(["image", "html_block", "html_inline"])
+
+
+def parse_markdown(source: str) -> tuple[Block, ...]:
+    """Parse an answer into blocks; anything outside the subset degrades to plain text."""
+    tokens = _md.parse(source)
+    blocks: list[Block] = []
+    list_stack: list[tuple[str, int]] = []  # (kind, next number)
+    in_quote = 0
+    heading = False
+    item_number = 0
+    for tok in tokens:
+        t = tok.type
+        if t == "bullet_list_open":
+            list_stack.append(("bullet", 0))
+        elif t == "ordered_list_open":
+            start = int(tok.attrGet("start") or 1)
+            list_stack.append(("numbered", start))
+        elif t in ("bullet_list_close", "ordered_list_close"):
+            list_stack.pop()
+        elif t == "list_item_open" and list_stack:
+            kind, n = list_stack[-1]
+            item_number = n
+            if kind == "numbered":
+                list_stack[-1] = (kind, n + 1)
+        elif t == "blockquote_open":
+            in_quote += 1
+        elif t == "blockquote_close":
+            in_quote -= 1
+        elif t == "heading_open":
+            heading = True
+        elif t == "heading_close":
+            heading = False
+        elif t in ("fence", "code_block"):
+            blocks.append(
+                Block("code", (Span(tok.content.rstrip("\n"), code=True),),
+                      language=(tok.info or "").strip().split(" ")[0])
+            )
+        elif t == "inline":
+            spans = _inline_spans(tok.children or [])
+            if not spans:
+                continue
+            if heading:
+                blocks.append(Block("heading", spans))
+            elif list_stack:
+                kind, _ = list_stack[-1]
+                level = len(list_stack) - 1
+                prev = blocks[-1] if blocks else None
+                # A list item with several paragraphs: later ones continue the same item.
+                if (prev is not None and prev.kind == kind and prev.level == level
+                        and prev.number == item_number and kind == "numbered"
+                        and _continues(tokens, tok)):
+                    blocks[-1] = Block(kind, (*prev.spans, Span("\n"), *spans), item_number, level)
+                else:
+                    number = item_number if kind == "numbered" else 0
+                    blocks.append(Block(kind, spans, number, level))
+            elif in_quote:
+                blocks.append(Block("quote", spans))
+            else:
+                blocks.append(Block("paragraph", spans))
+        elif t == "hr":
+            continue
+    return tuple(blocks)
+
+
+def _continues(tokens: Sequence[Token], tok: Token) -> bool:
+    i = tokens.index(tok)
+    # inline <- paragraph_open <- (paragraph_close of previous paragraph in the same item)
+    return i >= 3 and tokens[i - 2].type == "paragraph_close"
+
+
+def _inline_spans(children: Iterable[Token]) -> tuple[Span, ...]:
+    spans: list[Span] = []
+    bold = italic = False
+    for c in children:
+        t = c.type
+        if t == "strong_open":
+            bold = True
+        elif t == "strong_close":
+            bold = False
+        elif t == "em_open":
+            italic = True
+        elif t == "em_close":
+            italic = False
+        elif t == "code_inline":
+            spans.append(Span(c.content, bold=bold, italic=italic, code=True))
+        elif t in ("softbreak", "hardbreak"):
+            spans.append(Span("\n", bold=bold, italic=italic))
+        elif t == "text" or t == "html_inline":
+            if c.content:
+                spans.append(Span(c.content, bold=bold, italic=italic))
+        elif t in ("link_open", "link_close"):
+            continue
+        elif c.content:
+            spans.append(Span(c.content, bold=bold, italic=italic))
+    return _merge(spans)
+
+
+def _merge(spans: list[Span]) -> tuple[Span, ...]:
+    out: list[Span] = []
+    for s in spans:
+        if out and (out[-1].bold, out[-1].italic, out[-1].code) == (s.bold, s.italic, s.code):
+            out[-1] = Span(out[-1].text + s.text, s.bold, s.italic, s.code)
+        else:
+            out.append(s)
+    return tuple(out)
+
+
+def split_blocks(
+    blocks: Sequence[Block], measure: Callable[[Sequence[Block]], int], limit: int
+) -> list[list[Block]]:
+    """Group blocks into consecutive chunks whose rendered size (per `measure`) fits `limit`.
+
+    A block that alone exceeds the limit is cut into pieces by `cut_block`, so nothing is lost.
+    """
+    chunks: list[list[Block]] = []
+    current: list[Block] = []
+    for block in blocks:
+        for piece in _fit(block, measure, limit):
+            if current and measure([*current, piece]) > limit:
+                chunks.append(current)
+                current = []
+            current.append(piece)
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _fit(block: Block, measure: Callable[[Sequence[Block]], int], limit: int) -> list[Block]:
+    if measure([block]) <= limit:
+        return [block]
+    text = block.plain
+    # Halve until each piece fits; cuts prefer a newline or sentence end near the middle.
+    mid = _cut_point(text)
+    first, second = text[:mid], text[mid:]
+    style = block.spans[0] if block.spans else Span("")
+    make = lambda s: Block(  # noqa: E731
+        block.kind, (Span(s, style.bold, style.italic, style.code),), block.number, block.level,
+        block.language)
+    return [*_fit(make(first), measure, limit), *_fit(make(second), measure, limit)]
+
+
+def _cut_point(text: str) -> int:
+    mid = len(text) // 2
+    window = max(1, len(text) // 4)
+    for sep in ("\n", "。", ". ", "；", "，", " "):
+        left = text.rfind(sep, mid - window, mid + window)
+        if left > 0:
+            return left + len(sep)
+    return max(1, mid)
+
+
+def plain_text(blocks: Sequence[Block]) -> str:
+    """Blocks as plain text, the way the console shows them and limits are measured."""
+    lines: list[str] = []
+    for b in blocks:
+        indent = "  " * b.level
+        if b.kind == "bullet":
+            lines.append(f"{indent}• {b.plain}")
+        elif b.kind == "numbered":
+            lines.append(f"{indent}{b.number}. {b.plain}")
+        elif b.kind == "quote":
+            lines.append("> " + b.plain)
+        else:
+            lines.append(b.plain)
+    return "\n\n".join(lines)
