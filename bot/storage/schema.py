@@ -1,0 +1,139 @@
+"""Table definitions for SQLAlchemy Core; the migrations create exactly these."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out; stored naive UTC on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        return None if value is None else value.replace(tzinfo=dt.UTC)
+
+
+metadata = MetaData()
+
+chats = Table(
+    "chats", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    Column("thread_id", String(64), nullable=False, server_default=""),
+    Column("kind", String(16), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("platform", "chat_id", "thread_id", name="uq_chats_ref"),
+)
+
+subscriptions = Table(
+    "subscriptions", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("chat_pk", Integer, ForeignKey("chats.pk"), nullable=False, unique=True),
+    Column("local_time", String(5), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("paused_reason", Text, nullable=False, server_default=""),
+    Column("next_run_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_subscriptions_due", "active", "next_run_at"),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("subscription_pk", Integer, ForeignKey("subscriptions.pk", ondelete="CASCADE"),
+           nullable=False),
+    Column("local_date", Date, nullable=False),
+    Column("state", String(16), nullable=False),  # claimed, sent, retry, failed, uncertain
+    Column("attempts", Integer, nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("message_id", String(64), nullable=False, server_default=""),
+    Column("error", Text, nullable=False, server_default=""),
+    UniqueConstraint("subscription_pk", "local_date", name="uq_deliveries_once"),
+    Index("ix_deliveries_state", "state", "claimed_at"),
+)
+
+chat_days = Table(
+    "chat_days", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("chat_pk", Integer, ForeignKey("chats.pk"), nullable=False),
+    Column("local_date", Date, nullable=False),
+    Column("question_id", String(64), nullable=False),
+    Column("cycle", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("chat_pk", "local_date", name="uq_chat_days_date"),
+)
+
+users = Table(
+    "users", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("display_name", String(128), nullable=False, server_default=""),
+    Column("timezone", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("platform", "user_id", name="uq_users_ref"),
+)
+
+reveals = Table(
+    "reveals", metadata,
+    Column("chat_day_pk", Integer, ForeignKey("chat_days.pk"), primary_key=True),
+    Column("user_pk", Integer, ForeignKey("users.pk"), primary_key=True),
+    Column("revealed_at", UTCDateTime, nullable=False),
+)
+
+grades = Table(
+    "grades", metadata,
+    Column("chat_day_pk", Integer, ForeignKey("chat_days.pk"), primary_key=True),
+    Column("user_pk", Integer, ForeignKey("users.pk"), primary_key=True),
+    Column("grade", String(16), nullable=False),
+    Column("graded_at", UTCDateTime, nullable=False),
+)
+
+# The streak ledger: one row per counted local study day; never rewritten.
+study_days = Table(
+    "study_days", metadata,
+    Column("chat_pk", Integer, ForeignKey("chats.pk"), primary_key=True),
+    Column("user_pk", Integer, ForeignKey("users.pk"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("counted_at", UTCDateTime, nullable=False),
+    Column("zone", String(64), nullable=False),
+    Column("chat_day_pk", Integer, ForeignKey("chat_days.pk"), nullable=False),
+)
+
+bot_state = Table(
+    "bot_state", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

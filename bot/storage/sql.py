@@ -1,0 +1,493 @@
+"""The Store on SQLAlchemy's async Core: SQLite through aiosqlite now, PostgreSQL by URL later."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, and_, event, func, or_, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.sql.dml import Insert
+
+from bot.core.models import (
+    Chat,
+    ChatDay,
+    ChatKind,
+    ChatRef,
+    Grade,
+    Subscription,
+    UserRef,
+)
+from bot.storage.schema import (
+    bot_state,
+    chat_days,
+    chats,
+    deliveries,
+    grades,
+    reveals,
+    study_days,
+    subscriptions,
+    users,
+)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD = "0002"
+
+_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
+            "postgres": "postgresql+asyncpg"}
+
+
+class StoreError(Exception):
+    """A database URL or database that cannot be used; the message is safe to show."""
+
+
+def database_url_for_driver(url: str) -> str:
+    """An operator's plain URL (sqlite:///…, postgresql://…) with the async driver we use."""
+    try:
+        parsed = make_url(url)
+    except Exception as error:  # SQLAlchemy raises ArgumentError with the URL in it
+        raise StoreError("the database URL is not a valid URL") from error
+    backend = parsed.get_backend_name()
+    if backend not in _DRIVERS:
+        raise StoreError(f"unsupported database '{backend}': use sqlite:/// or postgresql://")
+    return parsed.set(drivername=_DRIVERS[backend]).render_as_string(hide_password=False)
+
+
+async def open_store(url: str, *, migrate: bool = True) -> SqlStore:
+    driver_url = database_url_for_driver(url)
+    parsed = make_url(driver_url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        # Once at start-up, before the loop has other work: a blocking mkdir is harmless here.
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
+    engine = create_async_engine(driver_url)
+    if engine.dialect.name == "sqlite":
+        _sqlite_tuning(engine)
+    store = SqlStore(engine)
+    if migrate:
+        await store.migrate()
+    return store
+
+
+def _sqlite_tuning(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # Take the write lock up front: read-then-write transactions never fail half way.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+class SqlStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+
+    # ----- lifecycle --------------------------------------------------------------------------
+
+    async def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to `revision`, upgrading an existing database in place."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(_alembic_config(c), revision))
+
+    async def schema_revision(self) -> str | None:
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(
+                lambda c: MigrationContext.configure(c).get_current_revision())
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(select(1))
+        except Exception:
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def _insert(self, table: Any) -> Insert:
+        if self._postgres:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+
+    # ----- bot state --------------------------------------------------------------------------
+
+    async def payload_secret(self) -> bytes:
+        """The key that signs button payloads, made once and kept so old buttons keep working."""
+        async with self.engine.begin() as conn:
+            stmt = self._insert(bot_state).values(key="payload_secret",
+                                                  value=secrets.token_hex(32))
+            await conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+            value = await conn.scalar(
+                select(bot_state.c.value).where(bot_state.c.key == "payload_secret"))
+        return bytes.fromhex(value)
+
+    # ----- chats and users --------------------------------------------------------------------
+
+    async def ensure_chat(
+        self, ref: ChatRef, kind: ChatKind, *, language: str, timezone: str
+    ) -> Chat:
+        async with self.engine.begin() as conn:
+            stmt = self._insert(chats).values(
+                platform=ref.platform, chat_id=ref.chat_id, thread_id=ref.thread_id,
+                kind=kind.value, language=language, timezone=timezone, created_at=_now())
+            await conn.execute(stmt.on_conflict_do_nothing(
+                index_elements=["platform", "chat_id", "thread_id"]))
+            row = (await conn.execute(select(chats).where(_chat_is(ref)))).one()
+        return _chat(row)
+
+    async def get_chat(self, ref: ChatRef) -> Chat | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(chats).where(_chat_is(ref)))).one_or_none()
+        return _chat(row) if row else None
+
+    async def get_chat_by_pk(self, chat_pk: int) -> Chat | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(chats).where(chats.c.pk == chat_pk))).one_or_none()
+        return _chat(row) if row else None
+
+    async def set_chat_language(self, chat_pk: int, language: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(language=language))
+
+    async def set_chat_timezone(self, chat_pk: int, timezone: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(timezone=timezone))
+
+    async def move_chat(self, old: ChatRef, new: ChatRef) -> None:
+        """Point everything of `old` at `new` (a Telegram group that became a supergroup)."""
+        async with self.engine.begin() as conn:
+            target = await conn.scalar(select(chats.c.pk).where(_chat_is(new)))
+            source = await conn.scalar(select(chats.c.pk).where(_chat_is(old)))
+            if source is None:
+                return
+            if target is None:
+                await conn.execute(update(chats).where(chats.c.pk == source).values(
+                    chat_id=new.chat_id, thread_id=new.thread_id))
+                return
+            # Both exist (someone used the new chat first): the new one takes the schedule.
+            has_sub = await conn.scalar(
+                select(subscriptions.c.pk).where(subscriptions.c.chat_pk == target))
+            if has_sub is None:
+                await conn.execute(update(subscriptions).where(
+                    subscriptions.c.chat_pk == source).values(chat_pk=target))
+
+    async def ensure_user(self, user: UserRef) -> int:
+        name = user.display_name[:128]
+        async with self.engine.begin() as conn:
+            stmt = self._insert(users).values(platform=user.platform, user_id=user.user_id,
+                                              display_name=name, created_at=_now())
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["platform", "user_id"], set_={"display_name": name},
+                where=users.c.display_name != name) if name else stmt.on_conflict_do_nothing(
+                index_elements=["platform", "user_id"])
+            await conn.execute(stmt)
+            pk = await conn.scalar(select(users.c.pk).where(
+                users.c.platform == user.platform, users.c.user_id == user.user_id))
+        assert pk is not None
+        return int(pk)
+
+    # ----- subscriptions ----------------------------------------------------------------------
+
+    async def subscribe(
+        self, chat_pk: int, local_time: dt.time, timezone: str, next_run_at: dt.datetime
+    ) -> Subscription:
+        values = {"local_time": local_time.strftime("%H:%M"), "active": True,
+                  "paused_reason": "", "next_run_at": next_run_at, "updated_at": _now()}
+        async with self.engine.begin() as conn:
+            stmt = self._insert(subscriptions).values(chat_pk=chat_pk, **values)
+            await conn.execute(stmt.on_conflict_do_update(index_elements=["chat_pk"], set_=values))
+            row = (await conn.execute(_subscription_query().where(
+                subscriptions.c.chat_pk == chat_pk))).one()
+        return _subscription(row)
+
+    async def get_subscription(self, chat_pk: int) -> Subscription | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(_subscription_query().where(
+                subscriptions.c.chat_pk == chat_pk))).one_or_none()
+        return _subscription(row) if row else None
+
+    async def unsubscribe(self, chat_pk: int) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(update(subscriptions).where(
+                subscriptions.c.chat_pk == chat_pk, subscriptions.c.active.is_(True)).values(
+                active=False, paused_reason="unsubscribed", updated_at=_now()))
+        return bool(result.rowcount)
+
+    async def pause_subscription(self, subscription_pk: int, reason: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(subscriptions).where(
+                subscriptions.c.pk == subscription_pk).values(
+                active=False, paused_reason=reason[:500], updated_at=_now()))
+
+    async def pause_chat(self, ref: ChatRef, reason: str) -> int:
+        """Pause every subscription of a chat; an empty thread id means all its threads."""
+        where = [chats.c.platform == ref.platform, chats.c.chat_id == ref.chat_id]
+        if ref.thread_id:
+            where.append(chats.c.thread_id == ref.thread_id)
+        async with self.engine.begin() as conn:
+            result = await conn.execute(update(subscriptions).where(
+                subscriptions.c.active.is_(True),
+                subscriptions.c.chat_pk.in_(select(chats.c.pk).where(*where))).values(
+                active=False, paused_reason=reason[:500], updated_at=_now()))
+        return int(result.rowcount or 0)
+
+    async def pause_guild(self, platform: str, chat_ids: Sequence[str], reason: str) -> int:
+        total = 0
+        for chat_id in chat_ids:
+            total += await self.pause_chat(ChatRef(platform, chat_id), reason)
+        return total
+
+    async def due_subscriptions(
+        self, now: dt.datetime, platforms: Sequence[str], limit: int
+    ) -> Sequence[Subscription]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(_subscription_query().where(
+                subscriptions.c.active.is_(True), subscriptions.c.next_run_at <= now,
+                chats.c.platform.in_(platforms)).order_by(
+                subscriptions.c.next_run_at).limit(limit))).all()
+        return [_subscription(r) for r in rows]
+
+    async def count_subscriptions(self) -> dict[str, int]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(chats.c.platform, func.count()).select_from(
+                subscriptions.join(chats)).where(subscriptions.c.active.is_(True)).group_by(
+                chats.c.platform))).all()
+        return {platform: int(n) for platform, n in rows}
+
+    # ----- the delivery guard -----------------------------------------------------------------
+
+    async def claim_delivery(
+        self, subscription: Subscription, local_date: dt.date, next_run_at: dt.datetime,
+        now: dt.datetime,
+    ) -> int | None:
+        """Claim (subscription, local date) and move the subscription to its next run, at once.
+
+        Returns the delivery's key, or None when that date was claimed before (by an earlier run
+        or another instance): the caller must then not send.
+        """
+        async with self.engine.begin() as conn:
+            stmt = self._insert(deliveries).values(
+                subscription_pk=subscription.pk, local_date=local_date, state="claimed",
+                attempts=1, claimed_at=now)
+            result = await conn.execute(stmt.on_conflict_do_nothing(
+                index_elements=["subscription_pk", "local_date"]))
+            await conn.execute(update(subscriptions).where(
+                subscriptions.c.pk == subscription.pk,
+                subscriptions.c.next_run_at == subscription.next_run_at).values(
+                next_run_at=next_run_at))
+            if not result.rowcount:
+                return None
+            pk = await conn.scalar(select(deliveries.c.pk).where(
+                deliveries.c.subscription_pk == subscription.pk,
+                deliveries.c.local_date == local_date))
+        return int(pk) if pk is not None else None
+
+    async def skip_run(self, subscription_pk: int, next_run_at: dt.datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(subscriptions).where(
+                subscriptions.c.pk == subscription_pk).values(next_run_at=next_run_at))
+
+    async def mark_delivery(
+        self, delivery_pk: int, state: str, *, now: dt.datetime, message_id: str = "",
+        error: str = "",
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(deliveries).where(deliveries.c.pk == delivery_pk).values(
+                state=state, finished_at=now, message_id=message_id[:64], error=error[:500]))
+
+    async def delivery_states(self, subscription_pk: int) -> dict[dt.date, tuple[str, int]]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(
+                deliveries.c.local_date, deliveries.c.state, deliveries.c.attempts).where(
+                deliveries.c.subscription_pk == subscription_pk))).all()
+        return {r.local_date: (r.state, r.attempts) for r in rows}
+
+    async def stale_deliveries(
+        self, claimed_before: dt.datetime, not_before: dt.datetime, platforms: Sequence[str],
+        max_attempts: int,
+    ) -> Sequence[tuple[int, Subscription, dt.date]]:
+        """Deliveries to send again: cut off mid-send (claimed long ago) or failed temporarily."""
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(
+                select(*_SUBSCRIPTION_COLUMNS, deliveries.c.pk.label("delivery_pk"),
+                       deliveries.c.local_date,
+                ).select_from(deliveries.join(subscriptions).join(chats)).where(
+                    subscriptions.c.active.is_(True),
+                    chats.c.platform.in_(platforms),
+                    deliveries.c.attempts < max_attempts,
+                    deliveries.c.claimed_at >= not_before,
+                    or_(deliveries.c.state == "retry",
+                        and_(deliveries.c.state == "claimed",
+                             deliveries.c.claimed_at < claimed_before)),
+                ).order_by(deliveries.c.claimed_at))).all()
+        return [(r.delivery_pk, _subscription(r), r.local_date) for r in rows]
+
+    async def retry_delivery(self, delivery_pk: int, now: dt.datetime) -> bool:
+        """Take a stale delivery for one more attempt; False if someone else took it first."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(update(deliveries).where(
+                deliveries.c.pk == delivery_pk,
+                deliveries.c.state.in_(("claimed", "retry"))).values(
+                state="claimed", attempts=deliveries.c.attempts + 1, claimed_at=now))
+        return bool(result.rowcount)
+
+    # ----- questions of the day ---------------------------------------------------------------
+
+    async def chat_day(self, chat_pk: int, local_date: dt.date) -> ChatDay | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(chat_days).where(
+                chat_days.c.chat_pk == chat_pk, chat_days.c.local_date == local_date,
+            ))).one_or_none()
+        return _chat_day(row) if row else None
+
+    async def get_chat_day(self, chat_day_pk: int) -> ChatDay | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(chat_days).where(
+                chat_days.c.pk == chat_day_pk))).one_or_none()
+        return _chat_day(row) if row else None
+
+    async def used_questions(self, chat_pk: int) -> tuple[int, set[str]]:
+        """The chat's current cycle and the questions it has had in that cycle."""
+        async with self.engine.connect() as conn:
+            cycle = await conn.scalar(select(func.max(chat_days.c.cycle)).where(
+                chat_days.c.chat_pk == chat_pk))
+            if cycle is None:
+                return 0, set()
+            ids = (await conn.execute(select(chat_days.c.question_id).where(
+                chat_days.c.chat_pk == chat_pk, chat_days.c.cycle == cycle))).scalars().all()
+        return int(cycle), set(ids)
+
+    async def add_chat_day(
+        self, chat_pk: int, local_date: dt.date, question_id: str, cycle: int
+    ) -> ChatDay:
+        async with self.engine.begin() as conn:
+            stmt = self._insert(chat_days).values(chat_pk=chat_pk, local_date=local_date,
+                                                  question_id=question_id, cycle=cycle,
+                                                  created_at=_now())
+            await conn.execute(stmt.on_conflict_do_nothing(
+                index_elements=["chat_pk", "local_date"]))
+            row = (await conn.execute(select(chat_days).where(
+                chat_days.c.chat_pk == chat_pk, chat_days.c.local_date == local_date))).one()
+        return _chat_day(row)
+
+    # ----- reveals, grades, the ledger --------------------------------------------------------
+
+    async def record_reveal(self, chat_day_pk: int, user_pk: int, now: dt.datetime) -> None:
+        async with self.engine.begin() as conn:
+            stmt = self._insert(reveals).values(chat_day_pk=chat_day_pk, user_pk=user_pk,
+                                                revealed_at=now)
+            await conn.execute(stmt.on_conflict_do_nothing(
+                index_elements=["chat_day_pk", "user_pk"]))
+
+    async def record_grade(
+        self, chat_day_pk: int, user_pk: int, grade: Grade, now: dt.datetime,
+        study_day: dt.date, zone: str,
+    ) -> bool:
+        """Keep the member's latest grade; count the study day once. True if newly counted."""
+        async with self.engine.begin() as conn:
+            stmt = self._insert(grades).values(chat_day_pk=chat_day_pk, user_pk=user_pk,
+                                               grade=grade.value, graded_at=now)
+            await conn.execute(stmt.on_conflict_do_update(
+                index_elements=["chat_day_pk", "user_pk"],
+                set_={"grade": grade.value, "graded_at": now}))
+            chat_pk = await conn.scalar(select(chat_days.c.chat_pk).where(
+                chat_days.c.pk == chat_day_pk))
+            ledger = self._insert(study_days).values(
+                chat_pk=chat_pk, user_pk=user_pk, day=study_day, counted_at=now, zone=zone,
+                chat_day_pk=chat_day_pk)
+            result = await conn.execute(ledger.on_conflict_do_nothing(
+                index_elements=["chat_pk", "user_pk", "day"]))
+        return bool(result.rowcount)
+
+    async def grade_of(self, chat_day_pk: int, user_pk: int) -> Grade | None:
+        async with self.engine.connect() as conn:
+            value = await conn.scalar(select(grades.c.grade).where(
+                grades.c.chat_day_pk == chat_day_pk, grades.c.user_pk == user_pk))
+        return Grade(value) if value else None
+
+    async def study_days(self, chat_pk: int, user_pk: int) -> tuple[dt.date, ...]:
+        async with self.engine.connect() as conn:
+            days = (await conn.execute(select(study_days.c.day).where(
+                study_days.c.chat_pk == chat_pk, study_days.c.user_pk == user_pk).order_by(
+                study_days.c.day))).scalars().all()
+        return tuple(days)
+
+    async def chat_members_days(
+        self, chat_pk: int
+    ) -> Sequence[tuple[UserRef, tuple[dt.date, ...]]]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(
+                users.c.pk, users.c.platform, users.c.user_id, users.c.display_name,
+                study_days.c.day).select_from(study_days.join(users)).where(
+                study_days.c.chat_pk == chat_pk).order_by(users.c.pk, study_days.c.day))).all()
+        members: dict[int, tuple[UserRef, list[dt.date]]] = {}
+        for r in rows:
+            entry = members.setdefault(r.pk, (UserRef(r.platform, r.user_id, r.display_name), []))
+            entry[1].append(r.day)
+        return [(user, tuple(days)) for user, days in members.values()]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _chat_is(ref: ChatRef) -> Any:
+    return and_(chats.c.platform == ref.platform, chats.c.chat_id == ref.chat_id,
+                chats.c.thread_id == ref.thread_id)
+
+
+def _chat(row: Any) -> Chat:
+    return Chat(pk=row.pk, ref=ChatRef(row.platform, row.chat_id, row.thread_id),
+                kind=ChatKind(row.kind), language=row.language, timezone=row.timezone)
+
+
+_SUBSCRIPTION_COLUMNS = (
+    subscriptions.c.pk.label("sub_pk"), subscriptions.c.local_time, subscriptions.c.active,
+    subscriptions.c.next_run_at, subscriptions.c.paused_reason, chats.c.pk, chats.c.platform,
+    chats.c.chat_id, chats.c.thread_id, chats.c.kind, chats.c.language, chats.c.timezone,
+)
+
+
+def _subscription_query() -> Any:
+    return select(*_SUBSCRIPTION_COLUMNS).select_from(subscriptions.join(chats))
+
+
+def _subscription(row: Any) -> Subscription:
+    hours, minutes = row.local_time.split(":")
+    return Subscription(
+        pk=row.sub_pk, chat=_chat(row), local_time=dt.time(int(hours), int(minutes)),
+        timezone=row.timezone, active=bool(row.active), next_run_at=row.next_run_at,
+        paused_reason=row.paused_reason)
+
+
+def _chat_day(row: Any) -> ChatDay:
+    return ChatDay(pk=row.pk, chat_pk=row.chat_pk, local_date=row.local_date,
+                   question_id=row.question_id)
