@@ -1,0 +1,182 @@
+"""A chat in the terminal over the real core: the simplest proof that the core is neutral.
+
+Lines starting with `/` are bot commands, a number presses that button, and lines starting with
+`:` control the console itself (which chat, which user, the clock).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TextIO
+
+from bot.adapters.console.render import flat_buttons, render, safe
+from bot.clock import OffsetClock
+from bot.core.events import Actor, ButtonPress, Command, parse_command
+from bot.core.messages import Button, OutgoingMessage, Response
+from bot.core.models import ChatKind, ChatRef, UserRef
+from bot.core.study import MAX_INPUT, StudyService
+
+PLATFORM = "console"
+GROUP = ChatRef(PLATFORM, "group")
+USERS = ("alice", "bob")  # alice admins the group; bob is a plain member
+
+CONSOLE_HELP = """\
+Console controls (bot commands start with /, e.g. /help):
+  <number>        press that button
+  :group          talk in the study group (alice is its admin, bob is not)
+  :private        talk to the bot in your private chat
+  :user NAME      act as another user (alice or bob)
+  :clock +2h      move the console's clock forward (m, h or d), to try pushes and streaks
+  :where          who and where you are, and the console clock
+  :quit           leave (Ctrl-D or Ctrl-C work too)"""
+
+_DELTA = re.compile(r"^\+?(\d{1,4})([mhd])$")
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    button: Button
+    chat: ChatRef
+    chat_kind: ChatKind
+
+
+class ConsoleAdapter:
+    platform = PLATFORM
+
+    def __init__(self, service: StudyService, out: TextIO, clock: OffsetClock | None = None,
+                 *, color: bool = False) -> None:
+        self.service = service
+        self.out = out
+        self.clock = clock
+        self.color = color
+        self.user = USERS[0]
+        self.in_group = True
+        self._buttons: dict[int, _Shown] = {}
+        self._numbers = itertools.count(1)
+        self._message_ids = itertools.count(1)
+
+    # ----- where we are -----------------------------------------------------------------------
+
+    def _chat(self) -> tuple[ChatRef, ChatKind]:
+        if self.in_group:
+            return GROUP, ChatKind.GROUP
+        return ChatRef(PLATFORM, f"dm-{self.user}"), ChatKind.PRIVATE
+
+    def _actor(self) -> Actor:
+        chat, kind = self._chat()
+        admin = kind is ChatKind.PRIVATE or self.user == USERS[0]
+        return Actor(chat, kind, UserRef(PLATFORM, self.user, self.user.capitalize()), admin)
+
+    def prompt(self) -> str:
+        where = "group" if self.in_group else "private"
+        return f"{self.user}@{where}> "
+
+    # ----- Messenger: scheduled posts ---------------------------------------------------------
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage) -> str:
+        kind = ChatKind.GROUP if chat == GROUP else ChatKind.PRIVATE
+        self._show(message, chat, kind, header=f"── {self._chat_label(chat)} ──")
+        return str(next(self._message_ids))
+
+    def _chat_label(self, chat: ChatRef) -> str:
+        return "study group" if chat == GROUP else f"private chat of {chat.chat_id[3:]}"
+
+    # ----- input ------------------------------------------------------------------------------
+
+    async def run(self, lines: AsyncIterator[str]) -> None:
+        self.write("studybot console. Type /help for the bot's commands, :help for the console's.")
+        async for line in lines:
+            if not await self.handle_line(line):
+                break
+        self.write("bye")
+
+    async def handle_line(self, raw: str) -> bool:
+        """Act on one line of input; False when the user asked to leave."""
+        line = raw.strip()
+        if not line:
+            return True
+        if len(line) > MAX_INPUT:
+            self.write(f"(that line is too long: at most {MAX_INPUT} characters; ignored)")
+            return True
+        if line.startswith(":"):
+            return self._control(line[1:].split())
+        if line.isdigit():
+            await self._press(int(line))
+            return True
+        actor = self._actor()
+        parsed = parse_command(line)
+        if parsed is None:
+            response = await self.service.handle_text(actor, line)
+            if not response.public and not response.private:
+                self.write("(the bot stays quiet in groups unless you send a command, like /help)")
+        else:
+            name, args = parsed
+            response = await self.service.handle_command(Command(actor, name or "?", args))
+        self._answer(response, actor)
+        return True
+
+    async def _press(self, number: int) -> None:
+        shown = self._buttons.get(number)
+        if shown is None:
+            self.write(f"(there is no button [{number}])")
+            return
+        user = self._actor().user
+        actor = Actor(shown.chat, shown.chat_kind, user, shown.chat_kind is ChatKind.PRIVATE)
+        response = await self.service.handle_button(ButtonPress(actor, shown.button.payload))
+        self._answer(response, actor)
+
+    def _answer(self, response: Response, actor: Actor) -> None:
+        for message in response.public:
+            self._show(message, actor.chat, actor.chat_kind)
+        for message in response.private:
+            own = ChatRef(PLATFORM, f"dm-{actor.user.user_id}")
+            header = f"── only {actor.user.user_id} sees this ──"
+            self._show(message, own, ChatKind.PRIVATE, header=header)
+        if response.toast:
+            self.write(f"» {safe(response.toast)}")
+
+    def _control(self, words: list[str]) -> bool:
+        command, args = (words[0].lower(), words[1:]) if words else ("help", [])
+        if command in ("quit", "exit", "q"):
+            return False
+        if command == "group":
+            self.in_group = True
+        elif command == "private":
+            self.in_group = False
+        elif command == "user" and args and args[0].lower() in USERS:
+            self.user = args[0].lower()
+        elif command == "user":
+            self.write(f"(users: {', '.join(USERS)})")
+            return True
+        elif command == "clock" and self.clock is not None and args and _DELTA.match(args[0]):
+            amount, unit = _DELTA.match(args[0]).groups()  # type: ignore[union-attr]
+            self.clock.advance(dt.timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]:
+                                                int(amount)}))
+        elif command == "clock":
+            self.write("(usage: :clock +30m, :clock +2h or :clock +1d)")
+            return True
+        elif command != "where":
+            self.write(CONSOLE_HELP)
+            return True
+        now = self.clock.now() if self.clock else dt.datetime.now(dt.UTC)
+        where = "the study group" if self.in_group else "your private chat"
+        self.write(f"(you are {self.user}, in {where}; console clock {now:%Y-%m-%d %H:%M} UTC)")
+        return True
+
+    # ----- output -----------------------------------------------------------------------------
+
+    def _show(self, message: OutgoingMessage, chat: ChatRef, kind: ChatKind,
+              header: str = "") -> None:
+        numbers = [next(self._numbers) for _ in flat_buttons(message)]
+        for number, button in zip(numbers, flat_buttons(message), strict=True):
+            self._buttons[number] = _Shown(button, chat, kind)
+        text = render(message, numbers[0] if numbers else 0, color=self.color)
+        self.write(f"{header}\n{text}" if header else text)
+
+    def write(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()

@@ -1,0 +1,115 @@
+"""The composition root: settings → store, content, core service, scheduler, adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TextIO
+
+from bot.clock import OffsetClock
+from bot.content.packs import load_bank
+from bot.core.actions import ActionCodec
+from bot.core.ports import Clock
+from bot.core.study import StudyConfig, StudyService
+from bot.scheduling import Ticker
+from bot.settings import Settings
+from bot.storage.sql import SqlStore, open_store
+
+if TYPE_CHECKING:
+    from bot.adapters.console.adapter import ConsoleAdapter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: SqlStore
+    service: StudyService
+    ticker: Ticker
+
+    async def close(self) -> None:
+        self.ticker.shutdown()
+        await self.store.close()
+
+
+async def build_app(settings: Settings, clock: Clock) -> App:
+    bank, problems = load_bank(settings.content)
+    for problem in problems:
+        log.warning("content: %s", problem)
+    if not len(bank):
+        log.warning("no questions loaded from %s", settings.content)
+    store = await open_store(settings.database_url)
+    try:
+        codec = ActionCodec(await store.payload_secret())
+    except Exception:
+        await store.close()
+        raise
+    config = StudyConfig(
+        default_timezone=settings.default_timezone, default_language=settings.language,
+        rollover_hour=settings.rollover_hour,
+        grace=dt.timedelta(minutes=settings.push_grace_minutes),
+    )
+    service = StudyService(store, bank, clock, codec, config)
+    return App(settings, store, service, Ticker(service, clock, settings.tick_seconds))
+
+
+@asynccontextmanager
+async def console_session(
+    settings: Settings, out: TextIO, clock: OffsetClock | None = None, *, color: bool = False
+) -> AsyncIterator[tuple[App, ConsoleAdapter]]:
+    """The real app with the console as its only platform, ticker running; closed on exit."""
+    from bot.adapters.console.adapter import ConsoleAdapter
+
+    clock = clock or OffsetClock()
+    app = await build_app(settings, clock)
+    console = ConsoleAdapter(app.service, out, clock, color=color)
+    app.service.register_messenger(console)
+    app.ticker.start()
+    try:
+        yield app, console
+    finally:
+        await app.close()
+
+
+async def run_console(settings: Settings) -> None:
+    """The console chat on stdin/stdout until EOF, Ctrl-C or `:quit`."""
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    async with console_session(settings, sys.stdout, color=interactive) as (_, console):
+        if interactive:
+            await _interactive(console)
+        else:
+            await console.run(_stdin_lines())
+
+
+async def _stdin_lines() -> AsyncIterator[str]:
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            return
+        yield line
+
+
+async def _interactive(console: ConsoleAdapter) -> None:
+    # prompt_toolkit keeps the input line intact while scheduled pushes print above it.
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    session: PromptSession[str] = PromptSession()
+
+    async def lines() -> AsyncIterator[str]:
+        while True:
+            try:
+                yield await session.prompt_async(console.prompt())
+            except (EOFError, KeyboardInterrupt):
+                return
+
+    with patch_stdout(raw=True):
+        console.out = sys.stdout  # the patched stream, so pushes print above the prompt
+        await console.run(lines())

@@ -1,0 +1,101 @@
+"""Settings: a TOML file (STUDYBOT_CONFIG, else config/studybot.toml if present) under STUDYBOT_*
+environment variables, which win. Tokens come in as secrets and are never shown."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from bot.core.schedule import canonical_zone
+
+DEFAULT_CONFIG = Path("config/studybot.toml")
+
+
+class ConfigError(Exception):
+    """A setting that stops start-up; the message names the setting and never holds a secret."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STUDYBOT_", extra="forbid",
+                                      validate_default=True)
+
+    database_url: str = "sqlite:///data/studybot.db"
+    content: Path = Path("content")
+    default_timezone: str = "Asia/Shanghai"
+    language: Literal["zh", "en"] = "zh"
+    rollover_hour: int = Field(4, ge=0, le=23)
+    push_grace_minutes: int = Field(360, ge=0, le=24 * 60)
+    tick_seconds: int = Field(20, ge=1, le=3600)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    discord_token: SecretStr | None = None
+    discord_api_url: str = ""
+    discord_gateway_url: str = ""
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        zone = canonical_zone(value)
+        if zone is None:
+            raise ValueError(f"unknown time zone '{value[:64]}' (use an IANA name such as "
+                             "Asia/Shanghai or UTC)")
+        return zone
+
+    @field_validator("language", "log_level", mode="before")
+    @classmethod
+    def _fold_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) and len(value) == 2 else (
+            value.strip().upper() if isinstance(value, str) else value)
+
+    @field_validator("telegram_token", "discord_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_path()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def _config_path() -> Path | None:
+    named = os.environ.get("STUDYBOT_CONFIG", "").strip()
+    if named:
+        return Path(named)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings, or ConfigError with one line naming the first bad setting."""
+    path = _config_path()
+    if path is not None and not path.is_file():
+        raise ConfigError(f"STUDYBOT_CONFIG: no such file: {path}")
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "STUDYBOT_" + "_".join(str(p) for p in first["loc"]).upper()
+        if first["type"] == "extra_forbidden":
+            raise ConfigError(f"{name}: unknown setting in {path}") from None
+        # The message only: pydantic's own text would echo the rejected value, maybe a token.
+        raise ConfigError(f"{name}: {first['msg'].removeprefix('Value error, ')}") from None
+    except Exception as error:  # a TOML syntax error in the config file
+        raise ConfigError(f"STUDYBOT_CONFIG: cannot read {path}: {error}") from None

@@ -1,0 +1,65 @@
+"""Test doubles written against bot.core.ports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from bot.core.messages import OutgoingMessage
+from bot.core.models import ChatRef, Question
+from bot.core.ports import DeliveryError
+
+
+class FakeClock:
+    def __init__(self, start: dt.datetime) -> None:
+        assert start.tzinfo is not None
+        self.current = start
+
+    def now(self) -> dt.datetime:
+        return self.current
+
+    def set(self, instant: dt.datetime) -> None:
+        self.current = instant
+
+    def advance(self, **delta: float) -> None:
+        self.current += dt.timedelta(**delta)
+
+
+class FakeBank:
+    def __init__(self, questions: Iterable[Question]) -> None:
+        self._questions = {q.id: q for q in questions}
+
+    def ids(self) -> tuple[str, ...]:
+        return tuple(sorted(self._questions))
+
+    def get(self, question_id: str) -> Question | None:
+        return self._questions.get(question_id)
+
+    def __len__(self) -> int:
+        return len(self._questions)
+
+
+def make_questions(n: int) -> list[Question]:
+    return [
+        Question(
+            id=f"q{i:02d}", pack="test", title=f"问题 {i}？", answer=f"**答案 {i}**\n\n- 要点 {i}",
+            tags=("attention",), difficulty=1 + i % 3, source="ours", key_points=(f"要点 {i}",),
+            title_en=f"Question {i}?", answer_en=f"Answer {i}.", key_points_en=(f"Point {i}",),
+        )
+        for i in range(n)
+    ]
+
+
+class RecordingMessenger:
+    """Records every send; `failures` queues exceptions to raise on the next sends."""
+
+    def __init__(self, platform: str = "console") -> None:
+        self.platform = platform
+        self.sent: list[tuple[ChatRef, OutgoingMessage]] = []
+        self.failures: list[DeliveryError | OSError] = []
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage) -> str:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((chat, message))
+        return str(len(self.sent))
