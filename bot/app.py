@@ -68,7 +68,7 @@ async def console_session(
 
     clock = clock or OffsetClock()
     app = await build_app(settings, clock)
-    console = ConsoleAdapter(app.service, out, clock, color=color)
+    console = ConsoleAdapter(app.service, out, clock, color=color, tick=app.ticker.tick)
     app.service.register_messenger(console)
     app.ticker.start()
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.core.text import Block
 
@@ -35,7 +35,6 @@ class Response:
     private: tuple[OutgoingMessage, ...] = ()
     toast: str = ""
     deep_link: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def say(*messages: OutgoingMessage) -> Response:

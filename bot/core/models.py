@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -77,7 +77,6 @@ class Subscription:
     pk: int
     chat: Chat
     local_time: dt.time
-    timezone: str
     active: bool
     next_run_at: dt.datetime
     paused_reason: str = ""
@@ -92,17 +91,3 @@ class ChatDay:
     local_date: dt.date
     question_id: str
 
-
-@dataclass(frozen=True, slots=True)
-class LeaderboardRow:
-    user: UserRef
-    current: int
-    week_days: int
-    total_days: int
-
-
-@dataclass(frozen=True, slots=True)
-class StudyDays:
-    """A member's counted days in one chat, oldest first, as kept in the ledger."""
-
-    days: tuple[dt.date, ...] = field(default_factory=tuple)

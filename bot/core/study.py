@@ -439,4 +439,3 @@ _COMMANDS = {
     "top": StudyService._top,
     "lang": StudyService._lang,
 }
-COMMAND_NAMES = tuple(_COMMANDS)

@@ -95,7 +95,6 @@ def parse_markdown(source: str) -> tuple[Block, ...]:
                 prev = blocks[-1] if blocks else None
                 # A list item with several paragraphs: later ones continue the same item.
                 if (prev is not None and prev.kind == kind and prev.level == level
-                        and prev.number == item_number and kind == "numbered"
                         and _continues(tokens, tok)):
                     blocks[-1] = Block(kind, (*prev.spans, Span("\n"), *spans), item_number, level)
                 else:
@@ -111,8 +110,8 @@ def parse_markdown(source: str) -> tuple[Block, ...]:
 
 
 def _continues(tokens: Sequence[Token], tok: Token) -> bool:
+    """True for a second paragraph inside one list item (its paragraph follows another)."""
     i = tokens.index(tok)
-    # inline <- paragraph_open <- (paragraph_close of previous paragraph in the same item)
     return i >= 3 and tokens[i - 2].type == "paragraph_close"
 
 
@@ -199,15 +198,22 @@ def _cut_point(text: str) -> int:
 
 def plain_text(blocks: Sequence[Block]) -> str:
     """Blocks as plain text, the way the console shows them and limits are measured."""
-    lines: list[str] = []
+    out: list[str] = []
+    previous: Block | None = None
     for b in blocks:
         indent = "  " * b.level
         if b.kind == "bullet":
-            lines.append(f"{indent}• {b.plain}")
+            line = f"{indent}• {b.plain}"
         elif b.kind == "numbered":
-            lines.append(f"{indent}{b.number}. {b.plain}")
+            line = f"{indent}{b.number}. {b.plain}"
         elif b.kind == "quote":
-            lines.append("> " + b.plain)
+            line = "> " + b.plain
         else:
-            lines.append(b.plain)
-    return "\n\n".join(lines)
+            line = b.plain
+        if previous is not None:
+            # Items of one list sit on consecutive lines; everything else is a paragraph apart.
+            listed = ("bullet", "numbered")
+            out.append("\n" if b.kind in listed and previous.kind in listed else "\n\n")
+        out.append(line)
+        previous = b
+    return "".join(out)

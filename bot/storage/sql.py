@@ -117,14 +117,6 @@ class SqlStore:
             return await conn.run_sync(
                 lambda c: MigrationContext.configure(c).get_current_revision())
 
-    async def ping(self) -> bool:
-        try:
-            async with self.engine.connect() as conn:
-                await conn.execute(select(1))
-        except Exception:
-            return False
-        return True
-
     async def close(self) -> None:
         await self.engine.dispose()
 
@@ -259,12 +251,6 @@ class SqlStore:
                 active=False, paused_reason=reason[:500], updated_at=_now()))
         return int(result.rowcount or 0)
 
-    async def pause_guild(self, platform: str, chat_ids: Sequence[str], reason: str) -> int:
-        total = 0
-        for chat_id in chat_ids:
-            total += await self.pause_chat(ChatRef(platform, chat_id), reason)
-        return total
-
     async def due_subscriptions(
         self, now: dt.datetime, platforms: Sequence[str], limit: int
     ) -> Sequence[Subscription]:
@@ -274,15 +260,6 @@ class SqlStore:
                 chats.c.platform.in_(platforms)).order_by(
                 subscriptions.c.next_run_at).limit(limit))).all()
         return [_subscription(r) for r in rows]
-
-    async def count_subscriptions(self) -> dict[str, int]:
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(chats.c.platform, func.count()).select_from(
-                subscriptions.join(chats)).where(subscriptions.c.active.is_(True)).group_by(
-                chats.c.platform))).all()
-        return {platform: int(n) for platform, n in rows}
-
-    # ----- the delivery guard -----------------------------------------------------------------
 
     async def claim_delivery(
         self, subscription: Subscription, local_date: dt.date, next_run_at: dt.datetime,
@@ -427,12 +404,6 @@ class SqlStore:
                 index_elements=["chat_pk", "user_pk", "day"]))
         return bool(result.rowcount)
 
-    async def grade_of(self, chat_day_pk: int, user_pk: int) -> Grade | None:
-        async with self.engine.connect() as conn:
-            value = await conn.scalar(select(grades.c.grade).where(
-                grades.c.chat_day_pk == chat_day_pk, grades.c.user_pk == user_pk))
-        return Grade(value) if value else None
-
     async def study_days(self, chat_pk: int, user_pk: int) -> tuple[dt.date, ...]:
         async with self.engine.connect() as conn:
             days = (await conn.execute(select(study_days.c.day).where(
@@ -484,7 +455,7 @@ def _subscription(row: Any) -> Subscription:
     hours, minutes = row.local_time.split(":")
     return Subscription(
         pk=row.sub_pk, chat=_chat(row), local_time=dt.time(int(hours), int(minutes)),
-        timezone=row.timezone, active=bool(row.active), next_run_at=row.next_run_at,
+        active=bool(row.active), next_run_at=row.next_run_at,
         paused_reason=row.paused_reason)
 
 

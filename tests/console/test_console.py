@@ -57,9 +57,7 @@ async def test_a_study_session_in_the_console_from_subscribe_to_leaderboard(
         await app.ticker.tick()
         assert out.take() == ""  # 08:30: nothing due yet
 
-        await say(":clock +30m")
-        await app.ticker.tick()
-        pushed = out.take()
+        pushed = await say(":clock +30m")  # the scheduler ticks as the clock moves
         assert "── study group ──" in pushed and "每日一题 · 2026-03-02" in pushed
         assert "[1] 👀 查看答案" in pushed and "[2] ✅ 会了" in pushed
 
@@ -92,9 +90,21 @@ async def test_a_study_session_in_the_console_from_subscribe_to_leaderboard(
         assert "English" in await say("/lang en")
         assert "Commands" in await say("/help")
 
-        await say(":clock +1d")
-        await app.ticker.tick()
-        assert "每日一题 · 2026-03-03" in out.take()
+        assert "每日一题 · 2026-03-03" in await say(":clock +1d")
+
+
+async def test_moving_the_clock_past_the_push_time_delivers_it_on_the_way(
+    settings: Settings,
+) -> None:
+    out = Terminal()
+    clock = StoppedClock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))  # 17:00 in Shanghai
+    async with console_session(settings, out, clock) as (_, console):
+        await console.handle_line("/subscribe 09:00")
+        out.take()
+        assert await console.handle_line(":clock +1d")
+        travelled = out.take()
+        assert travelled.count("每日一题 · 2026-03-03") == 1
+        assert "17:00 UTC" not in travelled and "2026-03-03 09:00 UTC" in travelled
 
 
 async def test_quit_ends_the_session(settings: Settings) -> None:

@@ -355,3 +355,36 @@ async def test_lang_switches_the_chat_to_english_for_everyone(service: StudyServ
 
 async def test_unknown_commands_point_to_help(service: StudyService) -> None:
     assert "/help" in text_of(await cmd(service, member(), "frobnicate"))
+
+
+async def test_a_zone_change_keeps_the_days_already_counted(
+    service: StudyService, store: SqlStore, clock: FakeClock
+) -> None:
+    # Day one, graded at 20:00 in Shanghai: counted as 2026-03-02.
+    clock.set(dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC))
+    question = (await cmd(service, member(), "today")).public[0]
+    await service.handle_button(ButtonPress(member(), payloads(question)[1]))
+    # The group moves to Los Angeles; there it is still the morning of 2026-03-02.
+    await cmd(service, admin(), "subscribe", "09:00", "America/Los_Angeles")
+    clock.set(dt.datetime(2026, 3, 2, 20, 0, tzinfo=dt.UTC))  # 12:00 on 03-02 in LA
+    question = (await cmd(service, member(), "today")).public[0]
+    again = await service.handle_button(ButtonPress(member(), payloads(question)[1]))
+    assert "已经打过卡" in again.toast and "连续 1 天" in again.toast
+    # The next LA day counts as the next day of the same streak.
+    clock.set(dt.datetime(2026, 3, 3, 20, 0, tzinfo=dt.UTC))
+    question = (await cmd(service, member(), "today")).public[0]
+    next_day = await service.handle_button(ButtonPress(member(), payloads(question)[1]))
+    assert "连续 2 天" in next_day.toast
+    chat = await store.get_chat(GROUP)
+    assert chat is not None
+    user = await store.ensure_user(BOB)
+    assert await store.study_days(chat.pk, user) == (dt.date(2026, 3, 2), dt.date(2026, 3, 3))
+
+
+async def test_streak_shows_the_time_left_today_and_the_freezes_held(
+    service: StudyService, clock: FakeClock
+) -> None:
+    clock.set(dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC))  # 20:00 in Shanghai
+    reply = text_of(await cmd(service, member(), "streak"))
+    # The study day ends at 04:00 local: eight hours from 20:00.
+    assert "还剩 8 小时 0 分钟" in reply and "补签卡：0 / 2" in reply

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -48,11 +48,13 @@ class ConsoleAdapter:
     platform = PLATFORM
 
     def __init__(self, service: StudyService, out: TextIO, clock: OffsetClock | None = None,
-                 *, color: bool = False) -> None:
+                 *, color: bool = False,
+                 tick: Callable[[], Awaitable[object]] | None = None) -> None:
         self.service = service
         self.out = out
         self.clock = clock
         self.color = color
+        self.tick = tick
         self.user = USERS[0]
         self.in_group = True
         self._buttons: dict[int, _Shown] = {}
@@ -103,7 +105,7 @@ class ConsoleAdapter:
             self.write(f"(that line is too long: at most {MAX_INPUT} characters; ignored)")
             return True
         if line.startswith(":"):
-            return self._control(line[1:].split())
+            return await self._control(line[1:].split())
         if line.isdigit():
             await self._press(int(line))
             return True
@@ -139,7 +141,7 @@ class ConsoleAdapter:
         if response.toast:
             self.write(f"» {safe(response.toast)}")
 
-    def _control(self, words: list[str]) -> bool:
+    async def _control(self, words: list[str]) -> bool:
         command, args = (words[0].lower(), words[1:]) if words else ("help", [])
         if command in ("quit", "exit", "q"):
             return False
@@ -154,8 +156,8 @@ class ConsoleAdapter:
             return True
         elif command == "clock" and self.clock is not None and args and _DELTA.match(args[0]):
             amount, unit = _DELTA.match(args[0]).groups()  # type: ignore[union-attr]
-            self.clock.advance(dt.timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]:
-                                                int(amount)}))
+            unit_name = {"m": "minutes", "h": "hours", "d": "days"}[unit]
+            await self._travel(dt.timedelta(**{unit_name: int(amount)}))
         elif command == "clock":
             self.write("(usage: :clock +30m, :clock +2h or :clock +1d)")
             return True
@@ -166,6 +168,18 @@ class ConsoleAdapter:
         where = "the study group" if self.in_group else "your private chat"
         self.write(f"(you are {self.user}, in {where}; console clock {now:%Y-%m-%d %H:%M} UTC)")
         return True
+
+    async def _travel(self, span: dt.timedelta) -> None:
+        """Move the clock in steps, ticking the scheduler at each, so pushes on the way arrive
+        on time instead of being skipped as missed."""
+        assert self.clock is not None
+        step = dt.timedelta(minutes=15)
+        while span > dt.timedelta():
+            moved = min(step, span)
+            self.clock.advance(moved)
+            span -= moved
+            if self.tick is not None:
+                await self.tick()
 
     # ----- output -----------------------------------------------------------------------------
 
