@@ -133,6 +133,52 @@ _CATALOG: dict[str, dict[str, str]] = {
         "zh": "消息太长了（最多 {limit} 个字符）。",
         "en": "That message is too long (at most {limit} characters).",
     },
+    # The console adapter's own controls (the terminal stand-in for a chat app's interface).
+    "console_intro": {
+        "zh": "studybot 终端聊天。/help 查看机器人命令，:help 查看终端控制。",
+        "en": "studybot console. Type /help for the bot's commands, :help for the console's.",
+    },
+    "console_help": {
+        "zh": "终端控制（机器人命令以 / 开头，例如 /help）：\n"
+              "  <数字>        按下对应的按钮\n"
+              "  :group        在学习群里说话（alice 是群管理员，bob 不是）\n"
+              "  :private      和机器人私聊\n"
+              "  :user 名字    切换用户（alice 或 bob）\n"
+              "  :clock +2h    把终端时钟往前拨（m、h 或 d），试试推送和连续打卡\n"
+              "  :where        你是谁、在哪里，以及终端时钟\n"
+              "  :quit         退出（Ctrl-D 或 Ctrl-C 也可以）",
+        "en": "Console controls (bot commands start with /, e.g. /help):\n"
+              "  <number>      press that button\n"
+              "  :group        talk in the study group (alice is its admin, bob is not)\n"
+              "  :private      talk to the bot in your private chat\n"
+              "  :user NAME    act as another user (alice or bob)\n"
+              "  :clock +2h    move the console's clock forward (m, h or d), to try pushes and "
+              "streaks\n"
+              "  :where        who and where you are, and the console clock\n"
+              "  :quit         leave (Ctrl-D or Ctrl-C work too)",
+    },
+    "console_where": {
+        "zh": "（你是 {user}，在{where}；终端时钟 {now} UTC）",
+        "en": "(you are {user}, in {where}; console clock {now} UTC)",
+    },
+    "console_group": {"zh": "学习群", "en": "the study group"},
+    "console_private": {"zh": "{user} 的私聊", "en": "the private chat of {user}"},
+    "console_only_you": {"zh": "只有 {user} 能看到", "en": "only {user} sees this"},
+    "console_no_button": {"zh": "（没有按钮 [{number}]）", "en": "(there is no button [{number}])"},
+    "console_too_long": {
+        "zh": "（这一行太长了：最多 {limit} 个字符，已忽略）",
+        "en": "(that line is too long: at most {limit} characters; ignored)",
+    },
+    "console_quiet": {
+        "zh": "（在群里，机器人只回应命令，例如 /help）",
+        "en": "(in groups the bot only answers commands, like /help)",
+    },
+    "console_users": {"zh": "（用户：{users}）", "en": "(users: {users})"},
+    "console_clock_usage": {
+        "zh": "（用法：:clock +30m、:clock +2h 或 :clock +1d）",
+        "en": "(usage: :clock +30m, :clock +2h or :clock +1d)",
+    },
+    "console_bye": {"zh": "再见", "en": "bye"},
 }
 
 

@@ -58,11 +58,11 @@ async def test_a_study_session_in_the_console_from_subscribe_to_leaderboard(
         assert out.take() == ""  # 08:30: nothing due yet
 
         pushed = await say(":clock +30m")  # the scheduler ticks as the clock moves
-        assert "── study group ──" in pushed and "每日一题 · 2026-03-02" in pushed
+        assert "── 学习群 ──" in pushed and "每日一题 · 2026-03-02" in pushed
         assert "[1] 👀 查看答案" in pushed and "[2] ✅ 会了" in pushed
 
         answer = await say("1")
-        assert "── only alice sees this ──" in answer and "答案：" in answer
+        assert "── 只有 alice 能看到 ──" in answer and "答案：" in answer
         assert "要点" in answer
         graded = await say("2")
         assert "已记录：会了" in graded and "连续 1 天" in graded
@@ -83,10 +83,10 @@ async def test_a_study_session_in_the_console_from_subscribe_to_leaderboard(
         assert "Mars/Base" in await say("/subscribe 09:00 Mars/Base")
         assert "/help" in await say("/frobnicate")
         assert "/" in await say("hello there")
-        assert "too long" in await say("长" * 5000)
+        assert "太长" in await say("长" * 5000)
         odd = await say("/subscribe \u202e\x1b[2J09:00 \U0001f600")
         assert "\x1b" not in odd and odd.strip()
-        assert "no button" in await say("999")
+        assert "没有按钮" in await say("999")
         assert "English" in await say("/lang en")
         assert "Commands" in await say("/help")
 
@@ -122,17 +122,18 @@ def test_the_console_command_runs_on_piped_input_and_exits_cleanly(tmp_path: Pat
                           capture_output=True, cwd=tmp_path, env=env, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "每日一题" in done.stdout and "答案：" in done.stdout and "连续 1 天" in done.stdout
-    assert done.stdout.rstrip().endswith("bye")
+    assert done.stdout.rstrip().endswith("再见")
     assert "Traceback" not in done.stderr
 
 
 def test_end_of_input_ends_the_console_like_ctrl_d(tmp_path: Path) -> None:
     env = {**os.environ, "STUDYBOT_DATABASE_URL": f"sqlite:///{tmp_path}/eof.db",
+           "STUDYBOT_LANGUAGE": "en",
            "STUDYBOT_CONTENT": str(REPO / "content"), "STUDYBOT_CONFIG": "",
            "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-m", "bot", "console"], input="/help\n", text=True,
                           capture_output=True, cwd=tmp_path, env=env, timeout=60, check=False)
-    assert done.returncode == 0 and "bye" in done.stdout
+    assert done.returncode == 0 and done.stdout.rstrip().endswith("bye")
 
 
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path: Path) -> None:

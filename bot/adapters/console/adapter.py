@@ -16,6 +16,7 @@ from typing import TextIO
 from bot.adapters.console.render import flat_buttons, render, safe
 from bot.clock import OffsetClock
 from bot.core.events import Actor, ButtonPress, Command, parse_command
+from bot.core.i18n import t
 from bot.core.messages import Button, OutgoingMessage, Response
 from bot.core.models import ChatKind, ChatRef, UserRef
 from bot.core.study import MAX_INPUT, StudyService
@@ -23,16 +24,6 @@ from bot.core.study import MAX_INPUT, StudyService
 PLATFORM = "console"
 GROUP = ChatRef(PLATFORM, "group")
 USERS = ("alice", "bob")  # alice admins the group; bob is a plain member
-
-CONSOLE_HELP = """\
-Console controls (bot commands start with /, e.g. /help):
-  <number>        press that button
-  :group          talk in the study group (alice is its admin, bob is not)
-  :private        talk to the bot in your private chat
-  :user NAME      act as another user (alice or bob)
-  :clock +2h      move the console's clock forward (m, h or d), to try pushes and streaks
-  :where          who and where you are, and the console clock
-  :quit           leave (Ctrl-D or Ctrl-C work too)"""
 
 _DELTA = re.compile(r"^\+?(\d{1,4})([mhd])$")
 
@@ -85,16 +76,21 @@ class ConsoleAdapter:
         return str(next(self._message_ids))
 
     def _chat_label(self, chat: ChatRef) -> str:
-        return "study group" if chat == GROUP else f"private chat of {chat.chat_id[3:]}"
+        if chat == GROUP:
+            return self._t("console_group")
+        return self._t("console_private", user=chat.chat_id.removeprefix("dm-"))
+
+    def _t(self, key: str, **values: object) -> str:
+        return t(self.service.config.default_language, key, **values)
 
     # ----- input ------------------------------------------------------------------------------
 
     async def run(self, lines: AsyncIterator[str]) -> None:
-        self.write("studybot console. Type /help for the bot's commands, :help for the console's.")
+        self.write(self._t("console_intro"))
         async for line in lines:
             if not await self.handle_line(line):
                 break
-        self.write("bye")
+        self.write(self._t("console_bye"))
 
     async def handle_line(self, raw: str) -> bool:
         """Act on one line of input; False when the user asked to leave."""
@@ -102,7 +98,7 @@ class ConsoleAdapter:
         if not line:
             return True
         if len(line) > MAX_INPUT:
-            self.write(f"(that line is too long: at most {MAX_INPUT} characters; ignored)")
+            self.write(self._t("console_too_long", limit=MAX_INPUT))
             return True
         if line.startswith(":"):
             return await self._control(line[1:].split())
@@ -114,7 +110,7 @@ class ConsoleAdapter:
         if parsed is None:
             response = await self.service.handle_text(actor, line)
             if not response.public and not response.private:
-                self.write("(the bot stays quiet in groups unless you send a command, like /help)")
+                self.write(self._t("console_quiet"))
         else:
             name, args = parsed
             response = await self.service.handle_command(Command(actor, name or "?", args))
@@ -124,7 +120,7 @@ class ConsoleAdapter:
     async def _press(self, number: int) -> None:
         shown = self._buttons.get(number)
         if shown is None:
-            self.write(f"(there is no button [{number}])")
+            self.write(self._t("console_no_button", number=number))
             return
         user = self._actor().user
         actor = Actor(shown.chat, shown.chat_kind, user, shown.chat_kind is ChatKind.PRIVATE)
@@ -136,7 +132,7 @@ class ConsoleAdapter:
             self._show(message, actor.chat, actor.chat_kind)
         for message in response.private:
             own = ChatRef(PLATFORM, f"dm-{actor.user.user_id}")
-            header = f"── only {actor.user.user_id} sees this ──"
+            header = f"── {self._t('console_only_you', user=actor.user.user_id)} ──"
             self._show(message, own, ChatKind.PRIVATE, header=header)
         if response.toast:
             self.write(f"» {safe(response.toast)}")
@@ -152,21 +148,22 @@ class ConsoleAdapter:
         elif command == "user" and args and args[0].lower() in USERS:
             self.user = args[0].lower()
         elif command == "user":
-            self.write(f"(users: {', '.join(USERS)})")
+            self.write(self._t("console_users", users=", ".join(USERS)))
             return True
         elif command == "clock" and self.clock is not None and args and _DELTA.match(args[0]):
             amount, unit = _DELTA.match(args[0]).groups()  # type: ignore[union-attr]
             unit_name = {"m": "minutes", "h": "hours", "d": "days"}[unit]
             await self._travel(dt.timedelta(**{unit_name: int(amount)}))
         elif command == "clock":
-            self.write("(usage: :clock +30m, :clock +2h or :clock +1d)")
+            self.write(self._t("console_clock_usage"))
             return True
         elif command != "where":
-            self.write(CONSOLE_HELP)
+            self.write(self._t("console_help"))
             return True
         now = self.clock.now() if self.clock else dt.datetime.now(dt.UTC)
-        where = "the study group" if self.in_group else "your private chat"
-        self.write(f"(you are {self.user}, in {where}; console clock {now:%Y-%m-%d %H:%M} UTC)")
+        where = self._chat_label(self._chat()[0])
+        self.write(self._t("console_where", user=self.user, where=where,
+                           now=f"{now:%Y-%m-%d %H:%M}"))
         return True
 
     async def _travel(self, span: dt.timedelta) -> None:
