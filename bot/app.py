@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import sys
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -88,11 +89,21 @@ async def run_console(settings: Settings) -> None:
 
 
 async def _stdin_lines() -> AsyncIterator[str]:
+    """Lines from a pipe or file. A daemon thread reads them, so Ctrl-C never waits on a read
+    (an executor thread blocked in readline would hold up the loop's shutdown)."""
     loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line:
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        try:
+            for line in sys.stdin:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+        except RuntimeError:  # the loop closed first: we are shutting down anyway
             return
+
+    threading.Thread(target=pump, name="stdin", daemon=True).start()
+    while (line := await queue.get()) is not None:
         yield line
 
 

@@ -6,6 +6,7 @@ tick that runs twice (or on two instances) harmless.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 
@@ -45,6 +46,10 @@ class Ticker:
     async def tick(self) -> PushReport | None:
         try:
             report = await self.service.push_due()
+        except asyncio.CancelledError:
+            # Shutdown cancels a tick in flight; its claims are re-sent after a restart.
+            log.debug("push tick cancelled by shutdown")
+            return None
         except Exception:
             log.exception("the push tick failed; the next tick tries again")
             return None

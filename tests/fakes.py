@@ -7,7 +7,6 @@ from collections.abc import Iterable
 
 from bot.core.messages import OutgoingMessage
 from bot.core.models import ChatRef, Question
-from bot.core.ports import DeliveryError
 
 
 class FakeClock:
@@ -56,7 +55,7 @@ class RecordingMessenger:
     def __init__(self, platform: str = "console") -> None:
         self.platform = platform
         self.sent: list[tuple[ChatRef, OutgoingMessage]] = []
-        self.failures: list[DeliveryError | OSError] = []
+        self.failures: list[Exception] = []
 
     async def send(self, chat: ChatRef, message: OutgoingMessage) -> str:
         if self.failures:

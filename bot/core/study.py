@@ -307,7 +307,13 @@ class StudyService:
 
             async def one(sub: Subscription) -> None:
                 async with gate:
-                    await self._push_one(sub, now, report)
+                    try:
+                        await self._push_one(sub, now, report)
+                    except Exception as error:
+                        # One broken chat must not stop the others; its claim is retried later.
+                        log.exception("push to chat %s failed unexpectedly", sub.chat.pk)
+                        report.failed += 1
+                        report.errors.append(repr(error)[:200])
 
             await asyncio.gather(*(one(sub) for sub in due))
         return report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -146,3 +147,22 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path: Path) ->
     assert done.stderr.strip().count("\n") == 0
     assert "STUDYBOT_DEFAULT_TIMEZONE" in done.stderr and "Mars/Base" in done.stderr
     assert "SECRET-TOKEN-VALUE" not in done.stderr + done.stdout
+
+
+def test_ctrl_c_ends_the_console_cleanly_even_while_it_waits_for_input(tmp_path: Path) -> None:
+    env = {**os.environ, "STUDYBOT_DATABASE_URL": f"sqlite:///{tmp_path}/sigint.db",
+           "STUDYBOT_CONTENT": str(REPO / "content"), "STUDYBOT_CONFIG": "",
+           "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "console"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=tmp_path, env=env)
+    assert process.stdout is not None and process.stdin is not None
+    try:
+        assert "studybot" in process.stdout.readline()  # up, and waiting on the open pipe
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert "Traceback" not in stderr

@@ -388,3 +388,17 @@ async def test_streak_shows_the_time_left_today_and_the_freezes_held(
     reply = text_of(await cmd(service, member(), "streak"))
     # The study day ends at 04:00 local: eight hours from 20:00.
     assert "还剩 8 小时 0 分钟" in reply and "补签卡：0 / 2" in reply
+
+
+async def test_an_unexpected_error_for_one_chat_does_not_stop_the_push_to_the_others(
+    service: StudyService, clock: FakeClock, messenger: RecordingMessenger
+) -> None:
+    await subscribe_at_nine(service)
+    await cmd(service, admin(chat=ChatRef("console", "g2")), "subscribe", "09:00")
+    messenger.failures.append(ValueError("a bug in a renderer"))
+    clock.advance(hours=1)
+    report = await service.push_due()
+    assert (report.sent, report.failed) == (1, 1)
+    clock.advance(minutes=11)  # the broken one's claim is stale now: tried again
+    assert (await service.push_due()).sent == 1
+    assert len(messenger.sent) == 2
