@@ -114,13 +114,22 @@ async def test_quit_ends_the_session(settings: Settings) -> None:
         assert await console.handle_line(":quit") is False
 
 
+def console_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """`studybot console` on a fresh database, the shipped content, no config file."""
+    return {**os.environ, "STUDYBOT_DATABASE_URL": f"sqlite:///{tmp_path}/console.db",
+            "STUDYBOT_CONTENT": str(REPO / "content"), "STUDYBOT_CONFIG": "",
+            "PYTHONPATH": str(REPO), **extra}
+
+
+def run_console(tmp_path: Path, typed: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", "console"], input=typed, text=True,
+                          capture_output=True, cwd=tmp_path, env=console_env(tmp_path, **extra),
+                          timeout=60, check=False)
+
+
 def test_the_console_command_runs_on_piped_input_and_exits_cleanly(tmp_path: Path) -> None:
-    env = {**os.environ, "STUDYBOT_DATABASE_URL": f"sqlite:///{tmp_path}/piped.db",
-           "STUDYBOT_CONTENT": str(REPO / "content"), "STUDYBOT_CONFIG": "",
-           "PYTHONPATH": str(REPO)}
     script = "/start\n/today\n1\n2\n/streak\n:quit\n"
-    done = subprocess.run([sys.executable, "-m", "bot", "console"], input=script, text=True,
-                          capture_output=True, cwd=tmp_path, env=env, timeout=60, check=False)
+    done = run_console(tmp_path, script)
     assert done.returncode == 0, done.stderr
     assert "每日一题" in done.stdout and "答案：" in done.stdout and "连续 1 天" in done.stdout
     assert done.stdout.rstrip().endswith("再见")
@@ -128,21 +137,13 @@ def test_the_console_command_runs_on_piped_input_and_exits_cleanly(tmp_path: Pat
 
 
 def test_end_of_input_ends_the_console_like_ctrl_d(tmp_path: Path) -> None:
-    env = {**os.environ, "STUDYBOT_DATABASE_URL": f"sqlite:///{tmp_path}/eof.db",
-           "STUDYBOT_LANGUAGE": "en",
-           "STUDYBOT_CONTENT": str(REPO / "content"), "STUDYBOT_CONFIG": "",
-           "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "bot", "console"], input="/help\n", text=True,
-                          capture_output=True, cwd=tmp_path, env=env, timeout=60, check=False)
+    done = run_console(tmp_path, "/help\n", STUDYBOT_LANGUAGE="en")
     assert done.returncode == 0 and done.stdout.rstrip().endswith("bye")
 
 
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path: Path) -> None:
-    env = {**os.environ, "STUDYBOT_DEFAULT_TIMEZONE": "Mars/Base", "STUDYBOT_CONFIG": "",
-           "PYTHONPATH": str(REPO),
-           "STUDYBOT_TELEGRAM_TOKEN": "123456:SECRET-TOKEN-VALUE"}
-    done = subprocess.run([sys.executable, "-m", "bot", "console"], input="", text=True,
-                          capture_output=True, cwd=tmp_path, env=env, timeout=60, check=False)
+    done = run_console(tmp_path, "", STUDYBOT_DEFAULT_TIMEZONE="Mars/Base",
+                       STUDYBOT_TELEGRAM_TOKEN="123456:SECRET-TOKEN-VALUE")
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "STUDYBOT_DEFAULT_TIMEZONE" in done.stderr and "Mars/Base" in done.stderr
@@ -150,12 +151,9 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path: Path) ->
 
 
 def test_ctrl_c_ends_the_console_cleanly_even_while_it_waits_for_input(tmp_path: Path) -> None:
-    env = {**os.environ, "STUDYBOT_DATABASE_URL": f"sqlite:///{tmp_path}/sigint.db",
-           "STUDYBOT_CONTENT": str(REPO / "content"), "STUDYBOT_CONFIG": "",
-           "PYTHONPATH": str(REPO)}
     process = subprocess.Popen([sys.executable, "-m", "bot", "console"], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               cwd=tmp_path, env=env)
+                               cwd=tmp_path, env=console_env(tmp_path))
     assert process.stdout is not None and process.stdin is not None
     try:
         assert "studybot" in process.stdout.readline()  # up, and waiting on the open pipe
