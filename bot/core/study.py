@@ -78,7 +78,6 @@ class StudyService:
 
     async def handle_command(self, command: Command) -> Response:
         chat = await self._chat(command.actor)
-        await self.store.ensure_user(command.actor.user)
         handler = _COMMANDS.get(command.name)
         if handler is None:
             return say(_text(t(chat.language, "unknown_command", name=_clip(command.name, 32))))
