@@ -36,12 +36,18 @@ class Settings(BaseSettings):
     push_grace_minutes: int = Field(360, ge=0, le=24 * 60)
     tick_seconds: int = Field(20, ge=1, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    http_listen: str = ""  # host:port of /healthz and /metrics; empty turns them off
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str = ""  # public https URL; empty means long polling
+    telegram_webhook_listen: str = "127.0.0.1:8443"
+    telegram_webhook_secret: SecretStr | None = None
     discord_token: SecretStr | None = None
     discord_api_url: str = ""
     discord_gateway_url: str = ""
+    discord_guild: int | None = None  # sync slash commands to this server only (instant)
 
     @field_validator("default_timezone")
     @classmethod
@@ -52,13 +58,29 @@ class Settings(BaseSettings):
                              "Asia/Shanghai or UTC)")
         return zone
 
-    @field_validator("language", "log_level", mode="before")
+    @field_validator("language", "log_level", "log_format", mode="before")
     @classmethod
     def _fold_case(cls, value: Any) -> Any:
-        return value.strip().lower() if isinstance(value, str) and len(value) == 2 else (
-            value.strip().upper() if isinstance(value, str) else value)
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        return value.upper() if value.upper() in ("DEBUG", "INFO", "WARNING", "ERROR") else (
+            value.lower())
 
-    @field_validator("telegram_token", "discord_token", mode="before")
+    @field_validator("http_listen", "telegram_webhook_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            split_listen(value)
+        return value
+
+    @field_validator("discord_guild", mode="before")
+    @classmethod
+    def _blank_guild(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("telegram_token", "discord_token", "telegram_webhook_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -74,6 +96,15 @@ class Settings(BaseSettings):
         if path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """`host:port` (IPv6 in brackets) → (host, port); ValueError with a readable reason."""
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected host:port such as 127.0.0.1:8080, got '{value[:64]}'")
+    return host, int(port)
 
 
 def _config_path() -> Path | None:

@@ -1,0 +1,29 @@
+"""Platform adapters. Each turns platform updates into core events and core messages into posts."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.core.messages import OutgoingMessage
+from bot.core.models import ChatRef
+
+
+class PlatformAdapter(Protocol):
+    """What `studybot run` needs of a platform: a lifecycle, a health flag, and a Messenger."""
+
+    platform: str
+
+    @property
+    def connected(self) -> bool:
+        """True while the platform connection is up (polling, webhook or gateway)."""
+        ...
+
+    async def start(self) -> None:
+        """Connect and start receiving updates; returns once running (work goes on in tasks)."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop receiving and close connections; safe to call twice or after a failed start."""
+        ...
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage) -> str: ...
