@@ -1,0 +1,369 @@
+"""A small Telegram Bot API server on 127.0.0.1 for end-to-end tests of the real Application.
+
+It speaks just enough of the Bot API for the adapter: getMe, long-polling getUpdates, sendMessage
+(with HTML checked like Telegram does), answerCallbackQuery, getChatMember, setMyCommands and the
+webhook calls. Tests inject updates, queue errors, and read every call the bot made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from aiohttp import web
+from telegram import (
+    ChatMemberAdministrator,
+    ChatMemberMember,
+    ChatMemberOwner,
+    User,
+)
+
+BOT = User(id=999, is_bot=True, first_name="Study", username="StudyTestBot",
+           can_join_groups=True, can_read_all_group_messages=False,
+           supports_inline_queries=False)
+TEXT_FIELDS = {"text", "url", "callback_query_id", "language_code", "secret_token"}
+_BAD_ENTITY = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});)")
+ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre",
+                "a", "blockquote", "tg-spoiler", "span", "tg-emoji"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeBotApi:
+    token: str = "123456:TEST-token-for-the-fake-server"
+    calls: list[Call] = field(default_factory=list)
+    # (method, chat_id or None) → queued error bodies, used first-in first-out
+    errors: dict[tuple[str, int | None], list[dict[str, Any]]] = field(default_factory=dict)
+    members: dict[tuple[int, int], str] = field(default_factory=dict)  # (chat, user) → status
+    blocked_users: set[int] = field(default_factory=set)  # private chats the bot may not write to
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(100)
+        self._new_update = asyncio.Event()
+        self._new_call = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    # ----- server -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _json({"ok": False, "error_code": 401, "description": "Unauthorized"})
+        method = request.match_info["method"]
+        params = await _params(request)
+        self.calls.append(Call(method, params))
+        self._new_call.set()
+        chat_id = params.get("chat_id")
+        for key in ((method, chat_id if isinstance(chat_id, int) else None), (method, None)):
+            queue = self.errors.get(key)
+            if queue:
+                return _json(queue.pop(0))
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            return _json({"ok": False, "error_code": 404, "description": "Not Found"})
+        return _json(await handler(params))
+
+    # ----- Bot API methods --------------------------------------------------------------------
+
+    async def _api_getMe(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return _ok(BOT.to_dict())
+
+    async def _api_getUpdates(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        offset = int(params.get("offset") or 0)
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates:
+            self._new_update.clear()
+            # A short hold keeps polling cheap without slowing shutdown.
+            timeout = min(float(params.get("timeout") or 0), 0.2)
+            try:
+                await asyncio.wait_for(self._new_update.wait(), timeout)
+            except TimeoutError:
+                pass
+        return _ok(self._updates[:100])
+
+    async def _api_sendMessage(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        if chat_id in self.blocked_users:
+            return _error(403, "Forbidden: bot can't initiate conversation with a user")
+        text = str(params.get("text", ""))
+        if params.get("parse_mode") == "HTML":
+            checked = _check_html(text)
+            if isinstance(checked, str) and checked.startswith("!"):
+                return _error(400, "Bad Request: can't parse entities: " + checked[1:])
+            text = checked
+        if not text.strip():
+            return _error(400, "Bad Request: message text is empty")
+        if len(text.encode("utf-16-le")) // 2 > 4096:
+            return _error(400, "Bad Request: message is too long")
+        chat_type = "private" if chat_id > 0 else "supergroup"
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids), "date": _now(),
+            "chat": {"id": chat_id, "type": chat_type, "title": "Study group"}
+            if chat_id < 0 else {"id": chat_id, "type": "private", "first_name": "User"},
+            "from": BOT.to_dict(), "text": text,
+        }
+        if params.get("message_thread_id"):
+            message["message_thread_id"] = int(params["message_thread_id"])
+            message["is_topic_message"] = True
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        return _ok(message)
+
+    async def _api_answerCallbackQuery(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return _ok(True)
+
+    async def _api_getChatMember(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        status = self.members.get((chat_id, user_id), "member")
+        user = User(id=user_id, is_bot=False, first_name=f"User{user_id}")
+        member: Any
+        if status == "creator":
+            member = ChatMemberOwner(user=user, is_anonymous=False)
+        elif status == "administrator":
+            member = ChatMemberAdministrator(
+                user=user, can_be_edited=False, is_anonymous=False, can_manage_chat=True,
+                can_delete_messages=True, can_manage_video_chats=False,
+                can_restrict_members=True, can_promote_members=False, can_change_info=True,
+                can_invite_users=True, can_post_stories=False, can_edit_stories=False,
+                can_delete_stories=False)
+        else:
+            member = ChatMemberMember(user=user)
+        return _ok(member.to_dict())
+
+    async def _api_setMyCommands(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return _ok(True)
+
+    async def _api_deleteWebhook(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return _ok(True)
+
+    async def _api_setWebhook(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return _ok(True)
+
+    async def _api_close(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return _ok(True)
+
+    # ----- for tests --------------------------------------------------------------------------
+
+    def push(self, update: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        self._updates.append({"update_id": update_id, **update})
+        self._new_update.set()
+        return update_id
+
+    def fail(self, method: str, code: int, description: str, *, chat_id: int | None = None,
+             parameters: dict[str, Any] | None = None, times: int = 1) -> None:
+        body = _error(code, description)
+        if parameters:
+            body["parameters"] = parameters
+        self.errors.setdefault((method, chat_id), []).extend(dict(body) for _ in range(times))
+
+    def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """sendMessage calls that succeeded or not, optionally to one chat."""
+        return [c.params for c in self.calls if c.method == "sendMessage"
+                and (chat_id is None or int(c.params["chat_id"]) == chat_id)]
+
+    def calls_to(self, method: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, *, within: float = 5.0,
+                       chat_id: int | None = None) -> list[dict[str, Any]]:
+        """Wait until the bot made `count` calls of `method` (to `chat_id`); return them."""
+        async def enough() -> list[dict[str, Any]]:
+            while True:
+                found = [c for c in self.calls_to(method)
+                         if chat_id is None or int(c.get("chat_id", 0)) == chat_id]
+                if len(found) >= count:
+                    return found
+                self._new_call.clear()
+                await self._new_call.wait()
+
+        return await asyncio.wait_for(enough(), within)
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+
+# ----- update builders --------------------------------------------------------------------------
+
+
+def user(user_id: int, name: str = "") -> dict[str, Any]:
+    return {"id": user_id, "is_bot": False, "first_name": name or f"User{user_id}"}
+
+
+def private_chat(user_id: int, name: str = "") -> dict[str, Any]:
+    return {"id": user_id, "type": "private", "first_name": name or f"User{user_id}"}
+
+
+def group_chat(chat_id: int, *, forum: bool = False, kind: str = "supergroup") -> dict[str, Any]:
+    chat: dict[str, Any] = {"id": chat_id, "type": kind, "title": "Study group"}
+    if forum:
+        chat["is_forum"] = True
+    return chat
+
+
+_message_ids = itertools.count(5000)
+
+
+def text_message(chat: dict[str, Any], sender: dict[str, Any] | None, text: str, *,
+                 thread: int | None = None,
+                 sender_chat: dict[str, Any] | None = None) -> dict[str, Any]:
+    message: dict[str, Any] = {"message_id": next(_message_ids), "date": _now(), "chat": chat,
+                               "text": text}
+    if sender is not None:
+        message["from"] = sender
+    if sender_chat is not None:
+        message["sender_chat"] = sender_chat
+    if thread is not None:
+        message["message_thread_id"] = thread
+        message["is_topic_message"] = True
+    if text.startswith("/"):
+        head = text.split()[0]
+        message["entities"] = [{"type": "bot_command", "offset": 0,
+                                "length": len(head.encode("utf-16-le")) // 2}]
+    return {"message": message}
+
+
+def callback(sender: dict[str, Any], message: dict[str, Any], data: str,
+             query_id: str = "") -> dict[str, Any]:
+    return {"callback_query": {"id": query_id or f"cb{next(_message_ids)}", "from": sender,
+                               "chat_instance": "ci-1", "message": message, "data": data}}
+
+
+def my_chat_member(chat: dict[str, Any], sender: dict[str, Any], old: str,
+                   new: str) -> dict[str, Any]:
+    bot = BOT.to_dict()
+    return {"my_chat_member": {
+        "chat": chat, "from": sender, "date": _now(),
+        "old_chat_member": {"user": bot, "status": old},
+        "new_chat_member": {"user": bot, "status": new, **(
+            {"until_date": 0} if new == "kicked" else {})},
+    }}
+
+
+def sent_message(params: Mapping[str, Any], message_id: int = 100) -> dict[str, Any]:
+    """A message the bot sent, in the shape a callback query carries it back."""
+    chat_id = int(params["chat_id"])
+    chat = group_chat(chat_id) if chat_id < 0 else private_chat(chat_id)
+    message: dict[str, Any] = {"message_id": message_id, "date": _now(), "chat": chat,
+                               "from": BOT.to_dict(), "text": params.get("text", "")}
+    if params.get("message_thread_id"):
+        message["message_thread_id"] = int(params["message_thread_id"])
+        message["is_topic_message"] = True
+    return message
+
+
+def buttons(params: Mapping[str, Any]) -> list[list[dict[str, Any]]]:
+    markup = params.get("reply_markup") or {}
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    return list(markup.get("inline_keyboard", []))
+
+
+# ----- helpers ----------------------------------------------------------------------------------
+
+
+def _now() -> int:
+    return int(dt.datetime.now(dt.UTC).timestamp())
+
+
+def _ok(result: Any) -> dict[str, Any]:
+    return {"ok": True, "result": result}
+
+
+def _error(code: int, description: str) -> dict[str, Any]:
+    return {"ok": False, "error_code": code, "description": description}
+
+
+def _json(body: dict[str, Any]) -> web.Response:
+    # Telegram answers errors with the error code as the HTTP status, and PTB relies on it.
+    return web.json_response(body, status=200 if body.get("ok") else int(body["error_code"]))
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    """PTB posts form fields whose non-string values are JSON-encoded."""
+    raw: Mapping[str, Any]
+    if request.content_type == "application/json":
+        raw = await request.json()
+        return dict(raw)
+    raw = await request.post() if request.can_read_body else request.query
+    params: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in TEXT_FIELDS or not isinstance(value, str):
+            params[key] = value
+            continue
+        try:
+            params[key] = json.loads(value)
+        except ValueError:
+            params[key] = value
+    return params
+
+
+class _HtmlChecker(HTMLParser):
+    """Parses Telegram-style HTML: known tags only, properly nested; collects the visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.text: list[str] = []
+        self.error = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.error = self.error or f"unsupported start tag \"{tag}\""
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.error = self.error or f"unexpected end tag \"{tag}\""
+            return
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _check_html(markup: str) -> str:
+    """The visible text, or '!reason' when Telegram would reject the markup."""
+    if any(bad in markup for bad in ("<<", "< ")) or markup.count("<") != markup.count(">"):
+        return "!unbalanced angle brackets"
+    if _BAD_ENTITY.search(markup):
+        return "!unsupported character entity"
+    checker = _HtmlChecker()
+    checker.feed(markup)
+    checker.close()
+    if checker.error:
+        return "!" + checker.error
+    if checker.stack:
+        return f"!unclosed tag \"{checker.stack[-1]}\""
+    return "".join(checker.text)
