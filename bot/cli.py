@@ -1,4 +1,4 @@
-"""`studybot`: console, content check|import|list, db migrate."""
+"""`studybot`: console, content check|import|export|list|stats, db migrate."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
+from bot.content.formats import EXPORT_FORMATS, IMPORT_FORMATS
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,20 +23,35 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("console", help="chat with the bot in this terminal (no token needed)")
+    commands.add_parser("run", help="run the bot on Telegram and/or Discord (needs a token)")
 
-    content = commands.add_parser("content", help="check, import and list question packs")
+    content = commands.add_parser(
+        "content", help="check, import, export, list and count question packs")
     content_commands = content.add_subparsers(dest="content_command", required=True,
                                               metavar="SUBCOMMAND")
     check = content_commands.add_parser("check", help="validate question packs")
     check.add_argument("dir", nargs="?", type=Path,
                        help="content folder or one pack (default: STUDYBOT_CONTENT)")
-    imp = content_commands.add_parser("import", help="import a document of numbered questions")
-    imp.add_argument("file", type=Path)
+    imp = content_commands.add_parser(
+        "import", help="import questions from a document, CSV/TSV, JSON Lines, Anki or Markdown")
+    imp.add_argument("file", type=Path, help="the file (or, for markdown, a folder) to import")
     imp.add_argument("--pack", required=True, help="pack id to import into, e.g. llm-13")
+    imp.add_argument("--format", choices=IMPORT_FORMATS, default="auto",
+                     help="input format (default: auto, from the extension and the content)")
     imp.add_argument("--force", action="store_true", help="overwrite questions that exist")
     imp.add_argument("--dry-run", action="store_true", help="show what would be written")
+    export = content_commands.add_parser("export", help="write a pack as CSV, TSV, JSONL or Anki")
+    export.add_argument("pack", help="id of the pack to export")
+    export.add_argument("--format", choices=EXPORT_FORMATS,
+                        help="output format (default: from the -o file's extension)")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     listing = content_commands.add_parser("list", help="list the questions")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
+    stats = content_commands.add_parser(
+        "stats", help="count questions per pack, tag, difficulty and language")
+    stats.add_argument("dir", nargs="?", type=Path,
+                       help="content folder or one pack (default: STUDYBOT_CONTENT)")
+    stats.add_argument("--json", action="store_true", help="machine-readable output")
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="SUBCOMMAND")
@@ -57,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "db":
             setup_logging(settings.log_level, secrets)
             return asyncio.run(_migrate(settings.database_url))
+        if args.command == "run":
+            setup_logging(settings.log_level, secrets)
+            return _run(settings)
         # In the console the terminal is the chat: only problems are logged, to stderr.
         setup_logging("WARNING", secrets)
         from bot.app import run_console
@@ -75,14 +98,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
 
 
+def _run(settings: Settings) -> int:
+    from bot.adapters import StartError
+    from bot.runner import NoPlatform, run_bot
+
+    try:
+        asyncio.run(run_bot(settings))
+    except NoPlatform:
+        print("studybot: no platform token is set. Set STUDYBOT_TELEGRAM_TOKEN and/or "
+              "STUDYBOT_DISCORD_TOKEN (see README), or try `studybot console`.", file=sys.stderr)
+        return 2
+    except StartError as error:
+        print(f"studybot: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _content(args: argparse.Namespace, content_root: Path) -> int:
-    from bot.content.commands import cmd_check, cmd_import, cmd_list
+    from bot.content.commands import cmd_check, cmd_export, cmd_import, cmd_list, cmd_stats
 
     if args.content_command == "check":
         return cmd_check(args.dir or content_root, sys.stdout)
     if args.content_command == "import":
-        return cmd_import(args.file, content_root, args.pack, args.force, args.dry_run, sys.stdout)
+        return cmd_import(args.file, content_root, args.pack, args.force, args.dry_run, sys.stdout,
+                          args.format)
+    if args.content_command == "export":
+        fmt = args.format or _export_format(args.output)
+        if fmt is None:
+            print("studybot: content export: give --format csv|tsv|jsonl|anki "
+                  "(or an -o file ending in .csv, .tsv or .jsonl)", file=sys.stderr)
+            return 2
+        return cmd_export(content_root, args.pack, fmt, args.output, sys.stdout, sys.stderr)
+    if args.content_command == "stats":
+        return cmd_stats(args.dir or content_root, args.json, sys.stdout, sys.stderr)
     return cmd_list(content_root, args.json, sys.stdout)
+
+
+def _export_format(output: Path | None) -> str | None:
+    if output is None:
+        return None
+    return {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl"}.get(output.suffix.lower())
 
 
 async def _migrate(url: str) -> int:

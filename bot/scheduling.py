@@ -26,6 +26,7 @@ class Ticker:
         self.last_tick: dt.datetime | None = None
         self.last_report: PushReport | None = None
         self._scheduler: AsyncIOScheduler | None = None
+        self._in_flight: asyncio.Task[object] | None = None
 
     def start(self) -> None:
         """Start ticking now and every `every_seconds`; needs a running event loop."""
@@ -44,6 +45,7 @@ class Ticker:
         return self._scheduler is not None and self._scheduler.running
 
     async def tick(self) -> PushReport | None:
+        self._in_flight = asyncio.current_task()
         try:
             report = await self.service.push_due()
         except asyncio.CancelledError:
@@ -53,12 +55,26 @@ class Ticker:
         except Exception:
             log.exception("the push tick failed; the next tick tries again")
             return None
+        finally:
+            self._in_flight = None
         self.last_tick = self.clock.now()
         self.last_report = report
         if report.sent or report.failed or report.paused or report.missed:
             log.info("push: %d sent, %d failed, %d paused, %d missed", report.sent,
                      report.failed, report.paused, report.missed)
         return report
+
+    async def drain(self, within: float = 30.0) -> None:
+        """Stop ticking and let a push in flight finish its writes (up to `within` seconds)."""
+        self.shutdown()
+        task = self._in_flight
+        if task is None or task is asyncio.current_task() or task.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), within)
+        except TimeoutError:
+            log.warning("a push was still running after %.0f s; its claims are re-sent later",
+                        within)
 
     def shutdown(self) -> None:
         if self._scheduler is not None and self._scheduler.running:

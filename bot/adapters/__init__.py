@@ -8,6 +8,11 @@ from bot.core.messages import OutgoingMessage
 from bot.core.models import ChatRef
 
 
+class StartError(Exception):
+    """A platform could not be started (rejected token, unreachable API); the text is for the
+    operator and never holds a secret."""
+
+
 class PlatformAdapter(Protocol):
     """What `studybot run` needs of a platform: a lifecycle, a health flag, and a Messenger."""
 
@@ -19,7 +24,8 @@ class PlatformAdapter(Protocol):
         ...
 
     async def start(self) -> None:
-        """Connect and start receiving updates; returns once running (work goes on in tasks)."""
+        """Connect and start receiving updates; returns once running (work goes on in tasks).
+        Raises StartError when the platform cannot be reached or refuses the token."""
         ...
 
     async def stop(self) -> None:

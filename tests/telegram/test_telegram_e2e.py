@@ -420,3 +420,39 @@ async def test_the_adapter_reports_connected_while_polling(
     await h.adapter.stop()
     assert not h.adapter.connected
     await asyncio.sleep(0)
+
+
+# ----- webhook mode -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_webhook_mode_registers_the_url_and_accepts_only_updates_with_the_secret(
+    telegram: HarnessFactory, botapi: FakeBotApi
+) -> None:
+    import aiohttp
+
+    port = free_port()
+    await telegram(telegram_webhook_url="https://bot.example.com/tg-hook",
+                   telegram_webhook_listen=f"127.0.0.1:{port}",
+                   telegram_webhook_secret="s3cret-Value_1")
+    registered = botapi.calls_to("setWebhook")[0]
+    assert registered["url"] == "https://bot.example.com/tg-hook"
+    assert registered["secret_token"] == "s3cret-Value_1"
+    assert botapi.calls_to("getUpdates") == []
+    update = {"update_id": 1, **text_message(private_chat(BOB), user(BOB), "/help")}
+    async with aiohttp.ClientSession() as http:
+        url = f"http://127.0.0.1:{port}/tg-hook"
+        async with http.post(url, json=update) as refused:
+            assert refused.status == 403
+        async with http.post(url, json=update,
+                             headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Value_1"}) as ok:
+            assert ok.status == 200
+    reply = (await botapi.wait_for("sendMessage", chat_id=BOB))[0]
+    assert "/subscribe" in reply["text"]

@@ -48,6 +48,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapters import StartError
 from bot.adapters.telegram.render import Rendered, render
 from bot.core.events import Actor, ButtonPress, Command, parse_command
 from bot.core.i18n import LANGUAGES, catalog_keys, t
@@ -126,9 +127,9 @@ class TelegramAdapter:
         try:
             await self.app.initialize()
         except InvalidToken:
-            raise RuntimeError("Telegram rejected the token (STUDYBOT_TELEGRAM_TOKEN)") from None
+            raise StartError("Telegram rejected the token (STUDYBOT_TELEGRAM_TOKEN)") from None
         except TelegramError as error:
-            raise RuntimeError(f"cannot reach the Telegram Bot API: {self._clean(error)}") from None
+            raise StartError(f"cannot reach the Telegram Bot API: {self._clean(error)}") from None
         self.username = self.app.bot.username or ""
         await self._publish_menu()
         await self.app.start()
