@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
 
 from bot.core.messages import OutgoingMessage
-from bot.core.models import ChatRef, Question
+from bot.core.models import ChatRef, PackSummary, Question
 
 
 class FakeClock:
@@ -25,7 +26,14 @@ class FakeClock:
 
 
 class FakeBank:
-    def __init__(self, questions: Iterable[Question]) -> None:
+    def __init__(
+        self, questions: Iterable[Question], titles: Mapping[str, str] | None = None
+    ) -> None:
+        self._questions = {q.id: q for q in questions}
+        self._titles = dict(titles or {})
+
+    def replace(self, questions: Iterable[Question]) -> None:
+        """New content, as after a restart with edited packs."""
         self._questions = {q.id: q for q in questions}
 
     def ids(self) -> tuple[str, ...]:
@@ -33,6 +41,20 @@ class FakeBank:
 
     def get(self, question_id: str) -> Question | None:
         return self._questions.get(question_id)
+
+    def pack_summaries(self) -> tuple[PackSummary, ...]:
+        counts = Counter(q.pack for q in self._questions.values())
+        return tuple(PackSummary(p, self._titles.get(p, p), counts[p]) for p in sorted(counts))
+
+    def tag_counts(self, packs: Collection[str] = ()) -> Mapping[str, int]:
+        counts = Counter(tag for q in self._questions.values() if not packs or q.pack in packs
+                         for tag in set(q.tags))
+        return dict(sorted(counts.items()))
+
+    def matching(self, packs: Collection[str] = (), tags: Collection[str] = ()) -> tuple[str, ...]:
+        return tuple(q.id for q in sorted(self._questions.values(), key=lambda q: q.id)
+                     if (not packs or q.pack in packs)
+                     and (not tags or any(tag in tags for tag in q.tags)))
 
     def __len__(self) -> int:
         return len(self._questions)

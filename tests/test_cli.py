@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.storage.sql import HEAD
 from tests.conftest import REPO
 
 
@@ -63,9 +64,9 @@ def test_content_import_writes_a_pack_and_a_second_run_skips_everything(
 
 def test_db_migrate_reports_the_schema_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "migrate"]) == 0
-    assert "empty -> 0002" in capsys.readouterr().out
+    assert f"empty -> {HEAD}" in capsys.readouterr().out
     assert main(["db", "migrate"]) == 0
-    assert "0002 -> 0002" in capsys.readouterr().out
+    assert f"{HEAD} -> {HEAD}" in capsys.readouterr().out
 
 
 def test_an_unsupported_database_url_is_one_clear_line(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -17,7 +18,7 @@ from typing import cast
 
 import yaml
 
-from bot.core.models import Question
+from bot.core.models import PackSummary, Question
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
 TAG_RE = re.compile(r"[a-z0-9-]+")
@@ -95,6 +96,27 @@ class ContentBank:
 
     def ids(self) -> tuple[str, ...]:
         return tuple(q.id for q in self.questions)
+
+    def pack_summaries(self) -> tuple[PackSummary, ...]:
+        """Every pack with its question count, ordered by id; an empty pack counts 0."""
+        counts = Counter(q.pack for q in self.questions)
+        titles = {info.id: info.title for info in self.packs}
+        return tuple(PackSummary(pack, titles.get(pack, pack), counts[pack])
+                     for pack in sorted(counts.keys() | titles.keys()))
+
+    def tag_counts(self, packs: Collection[str] = ()) -> Mapping[str, int]:
+        """Questions per tag within `packs` (empty: every pack), ordered by tag."""
+        in_packs = frozenset(packs)
+        counts = Counter(tag for q in self.questions if not in_packs or q.pack in in_packs
+                         for tag in set(q.tags))
+        return MappingProxyType(dict(sorted(counts.items())))
+
+    def matching(self, packs: Collection[str] = (), tags: Collection[str] = ()) -> tuple[str, ...]:
+        """Ids of the questions in any of `packs` with any of `tags`; empty means no limit."""
+        in_packs, wanted = frozenset(packs), frozenset(tags)
+        return tuple(q.id for q in self.questions
+                     if (not in_packs or q.pack in in_packs)
+                     and (not wanted or not wanted.isdisjoint(q.tags)))
 
     def __len__(self) -> int:
         return len(self.questions)

@@ -24,10 +24,19 @@ _CATALOG: dict[str, dict[str, str]] = {
     "help_streak": {"zh": "/streak — 你的连续打卡", "en": "/streak — your streak"},
     "help_top": {"zh": "/top — 本群排行榜", "en": "/top — this chat's leaderboard"},
     "help_lang": {"zh": "/lang zh|en — 切换语言", "en": "/lang zh|en — switch language"},
+    "help_pack": {
+        "zh": "/pack [题库…|all] — 查看或选择本聊天学习的题库",
+        "en": "/pack [pack…|all] — show or choose the question packs this chat studies",
+    },
+    "help_tags": {
+        "zh": "/tags [标签…|all] — 查看或选择标签（题目有任一标签即可）",
+        "en": "/tags [tag…|all] — show or choose tags (a question needs any one of them)",
+    },
     "help_help": {"zh": "/help — 显示本帮助", "en": "/help — this help"},
     "help_admin_note": {
-        "zh": "群里只有管理员可以订阅、退订和修改时间、语言。",
-        "en": "In groups only admins can subscribe, unsubscribe, or change the time or language.",
+        "zh": "群里只有管理员可以订阅、退订和修改时间、语言、题库和标签。",
+        "en": "In groups only admins can subscribe, unsubscribe, or change the time, language, "
+              "packs or tags.",
     },
     "unknown_command": {
         "zh": "不认识的命令 /{name}。发送 /help 查看可用命令。",
@@ -127,6 +136,85 @@ _CATALOG: dict[str, dict[str, str]] = {
         "zh": "当前语言：中文。用法：/lang zh 或 /lang en",
         "en": "Current language: English. Usage: /lang zh or /lang en",
     },
+    "pack_title": {"zh": "📚 题库", "en": "📚 Question packs"},
+    "pack_row": {
+        "zh": "{mark} {id} — {title}（{n} 题）",
+        "en": "{mark} {id} — {title} (questions: {n})",
+    },
+    "pack_studies_all": {
+        "zh": "本聊天学习：全部题库。", "en": "This chat studies: all packs."},
+    "pack_studies": {"zh": "本聊天学习：{packs}。", "en": "This chat studies: {packs}."},
+    "pack_hint": {
+        "zh": "管理员可以用 /pack 题库… 选择题库，/pack all 恢复全部。",
+        "en": "Admins choose with /pack <pack> [<pack>…]; /pack all for every pack.",
+    },
+    "pack_usage": {
+        "zh": "用法：/pack 题库 [题库…]，或 /pack all 学习全部题库。",
+        "en": "Usage: /pack <pack> [<pack>…], or /pack all for every pack.",
+    },
+    "pack_unknown": {
+        "zh": "没有这个题库：{value}。可选题库：{valid}",
+        "en": "Unknown pack: {value}. Packs: {valid}",
+    },
+    "pack_set": {
+        "zh": "好的，本聊天现在学习：{packs}（符合条件的题目 {n} 道）。",
+        "en": "Done: this chat now studies {packs} (matching questions: {n}).",
+    },
+    "pack_reset": {
+        "zh": "好的，本聊天现在学习全部题库（符合条件的题目 {n} 道）。",
+        "en": "Done: this chat now studies every pack (matching questions: {n}).",
+    },
+    "tags_title": {"zh": "🏷 标签", "en": "🏷 Tags"},
+    "tags_row": {"zh": "{mark} {tag}（{n} 题）", "en": "{mark} {tag} (questions: {n})"},
+    "tags_in_packs_all": {
+        "zh": "题数按本聊天的题库统计：全部题库。",
+        "en": "Counts are within this chat's packs: all packs.",
+    },
+    "tags_in_packs": {
+        "zh": "题数按本聊天的题库统计：{packs}。",
+        "en": "Counts are within this chat's packs: {packs}.",
+    },
+    "tags_filter_none": {
+        "zh": "当前筛选：不限标签。", "en": "Current filter: none (every tag)."},
+    "tags_filter": {
+        "zh": "当前筛选：带有 {tags} 中任一标签的题目。",
+        "en": "Current filter: questions with any of the tags {tags}.",
+    },
+    "tags_hint": {
+        "zh": "管理员可以用 /tags 标签… 筛选，/tags all 取消筛选。",
+        "en": "Admins filter with /tags <tag> [<tag>…]; /tags all removes the filter.",
+    },
+    "tags_usage": {
+        "zh": "用法：/tags 标签 [标签…]，或 /tags all 取消筛选。",
+        "en": "Usage: /tags <tag> [<tag>…], or /tags all to remove the filter.",
+    },
+    "tags_unknown": {
+        "zh": "本聊天的题库里没有这个标签：{value}。可选标签：{valid}",
+        "en": "No question in this chat's packs has the tag {value}. Tags: {valid}",
+    },
+    "tags_set": {
+        "zh": "好的，现在只学习带有 {tags} 中任一标签的题目（{n} 道）。",
+        "en": "Done: this chat now studies questions with any of the tags {tags} "
+              "(questions: {n}).",
+    },
+    "tags_reset": {
+        "zh": "好的，已取消标签筛选（符合条件的题目 {n} 道）。",
+        "en": "Done: no tag filter any more (matching questions: {n}).",
+    },
+    "selection_empty": {
+        "zh": "没有题目符合这个组合（题库：{packs}；标签：{tags}），设置未改变。"
+              "可以先用 /tags all 或 /pack all 放宽条件。",
+        "en": "No question matches that combination (packs: {packs}; tags: {tags}), so nothing "
+              "was changed. Widen the choice first with /tags all or /pack all.",
+    },
+    "selection_gone": {
+        "zh": "题库里已经没有：{ids}（已忽略）。",
+        "en": "No longer in the question bank: {ids} (ignored).",
+    },
+    "selection_all_packs": {"zh": "全部题库", "en": "all packs"},
+    "selection_all_tags": {"zh": "任意标签", "en": "any tag"},
+    "only_first": {
+        "zh": "（只看了前 {n} 个参数。）", "en": "(Only the first {n} arguments were considered.)"},
     "duration_hm": {"zh": "{h} 小时 {m} 分钟", "en": "{h} h {m} min"},
     "when_in": {"zh": "{local}（{delta}后）", "en": "{local} (in {delta})"},
     "input_too_long": {
@@ -179,6 +267,54 @@ _CATALOG: dict[str, dict[str, str]] = {
         "en": "(usage: :clock +30m, :clock +2h or :clock +1d)",
     },
     "console_bye": {"zh": "再见", "en": "bye"},
+    # ----- discord_*: the Discord adapter's slash-command names, descriptions and notices -----
+    # The English text is the command's default; Chinese is sent to Discord as the zh-CN/zh-TW
+    # localization (lower-case, no spaces: Discord's rule for command and option names).
+    "discord_cmd_subscribe": {"zh": "订阅", "en": "subscribe"},
+    "discord_desc_subscribe": {
+        "zh": "每天在本地时间推送一道面试题（需要管理服务器或管理频道权限）",
+        "en": "A daily interview question at a local time (needs Manage Server or Manage Channels)",
+    },
+    "discord_opt_channel": {"zh": "频道", "en": "channel"},
+    "discord_desc_channel": {
+        "zh": "推送到哪个文字频道（默认当前频道）",
+        "en": "The text channel to post in (default: this one)",
+    },
+    "discord_opt_time": {"zh": "时间", "en": "time"},
+    "discord_desc_time": {
+        "zh": "本地时间，24 小时制 HH:MM，例如 09:00",
+        "en": "Local time, 24-hour HH:MM, for example 09:00",
+    },
+    "discord_opt_timezone": {"zh": "时区", "en": "timezone"},
+    "discord_desc_timezone": {
+        "zh": "IANA 时区，例如 Asia/Shanghai",
+        "en": "IANA time zone, for example Europe/Berlin",
+    },
+    "discord_cmd_unsubscribe": {"zh": "退订", "en": "unsubscribe"},
+    "discord_desc_unsubscribe": {
+        "zh": "停止本频道的每日推送", "en": "Stop this channel's daily question"},
+    "discord_cmd_today": {"zh": "今日一题", "en": "today"},
+    "discord_desc_today": {"zh": "今天的题目", "en": "Today's question"},
+    "discord_cmd_streak": {"zh": "打卡", "en": "streak"},
+    "discord_desc_streak": {"zh": "你的连续打卡", "en": "Your streak"},
+    "discord_cmd_top": {"zh": "排行榜", "en": "top"},
+    "discord_desc_top": {"zh": "本频道的排行榜", "en": "This channel's leaderboard"},
+    "discord_cmd_lang": {"zh": "语言", "en": "lang"},
+    "discord_desc_lang": {"zh": "切换本频道的语言", "en": "Switch this channel's language"},
+    "discord_opt_language": {"zh": "语言", "en": "language"},
+    "discord_desc_language": {"zh": "中文或英文", "en": "Chinese or English"},
+    "discord_choice_zh": {"zh": "中文", "en": "Chinese (中文)"},
+    "discord_choice_en": {"zh": "英文 (English)", "en": "English"},
+    "discord_cmd_help": {"zh": "帮助", "en": "help"},
+    "discord_desc_help": {"zh": "可用命令", "en": "The command list"},
+    "discord_failed": {
+        "zh": "出了点问题，没能完成。请稍后再试。",
+        "en": "Something went wrong and that did not work. Please try again later.",
+    },
+    "discord_text_channels_only": {
+        "zh": "只能推送到文字频道，请选择一个文字频道。",
+        "en": "Questions can only be posted in a text channel; please pick one.",
+    },
 }
 
 

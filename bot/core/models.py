@@ -70,6 +70,18 @@ class Chat:
     kind: ChatKind
     language: str
     timezone: str
+    # What the chat studies: pack ids and tags; empty means no restriction.
+    packs: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PackSummary:
+    """A question pack as a chat sees it when choosing what to study."""
+
+    id: str
+    title: str
+    questions: int
 
 
 @dataclass(frozen=True, slots=True)

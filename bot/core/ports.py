@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
 from bot.core.messages import OutgoingMessage
@@ -13,6 +13,7 @@ from bot.core.models import (
     ChatKind,
     ChatRef,
     Grade,
+    PackSummary,
     Question,
     Subscription,
     UserRef,
@@ -29,6 +30,18 @@ class QuestionBank(Protocol):
     def ids(self) -> tuple[str, ...]: ...
 
     def get(self, question_id: str) -> Question | None: ...
+
+    def pack_summaries(self) -> tuple[PackSummary, ...]:
+        """Every pack with its title and number of questions, ordered by id."""
+        ...
+
+    def tag_counts(self, packs: Collection[str] = ()) -> Mapping[str, int]:
+        """Questions per tag within `packs` (empty: every pack)."""
+        ...
+
+    def matching(self, packs: Collection[str] = (), tags: Collection[str] = ()) -> tuple[str, ...]:
+        """Ids of the questions in any of `packs` having any of `tags`; empty means no limit."""
+        ...
 
 
 class DeliveryError(Exception):
@@ -77,6 +90,13 @@ class Store(Protocol):
     async def set_chat_language(self, chat_pk: int, language: str) -> None: ...
 
     async def set_chat_timezone(self, chat_pk: int, timezone: str) -> None: ...
+
+    async def set_chat_selection(
+        self, chat_pk: int, *, packs: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> None:
+        """Store what the chat studies; None leaves that part as it is, () means everything."""
+        ...
 
     async def move_chat(self, old: ChatRef, new: ChatRef) -> None: ...
 

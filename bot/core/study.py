@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,11 @@ log = logging.getLogger(__name__)
 
 MAX_INPUT = 4096  # longest command text we process; Telegram's own message limit
 DEFAULT_TIME = dt.time(9, 0)
+MAX_CHOICES = 20  # /pack and /tags arguments considered; more is a paste accident, not a choice
+MAX_LISTED = 80  # rows in a /pack or /tags listing, to stay well inside one chat message
+_RESET = frozenset({"all", "全部"})
+# Commas, including the Chinese ones, separate choices as well as spaces do.
+_SEPARATORS = re.compile(r"[,，、;；]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,16 @@ class StudyConfig:
     max_attempts: int = 3
     batch: int = 500
     concurrency: int = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """A chat's packs and tags, split into those the bank still has and those it lost."""
+
+    packs: tuple[str, ...]
+    tags: tuple[str, ...]
+    gone_packs: tuple[str, ...] = ()
+    gone_tags: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -141,8 +157,8 @@ class StudyService:
 
     def _help_message(self, chat: Chat) -> OutgoingMessage:
         lang = chat.language
-        lines = ["help_subscribe", "help_unsubscribe", "help_today", "help_streak", "help_top",
-                 "help_lang", "help_help"]
+        lines = ["help_subscribe", "help_unsubscribe", "help_today", "help_pack", "help_tags",
+                 "help_streak", "help_top", "help_lang", "help_help"]
         blocks = [bullet(t(lang, key, zone=self.config.default_timezone)) for key in lines]
         blocks.append(paragraph(t(lang, "help_admin_note")))
         return OutgoingMessage(title=t(lang, "help_title"), blocks=tuple(blocks))
@@ -237,14 +253,155 @@ class StudyService:
         await self.store.set_chat_language(chat.pk, language)
         return say(_text(t(language, "lang_set")))
 
+    async def _pack(self, command: Command, chat: Chat) -> Response:
+        lang = chat.language
+        if not command.args:
+            return say(self._packs_message(chat))
+        if not command.actor.is_admin:
+            return say(_text(t(lang, "admins_only")))
+        items, capped = _choices(command.args)
+        notes = [t(lang, "only_first", n=MAX_CHOICES)] if capped else []
+        if not items or (len(items) > 1 and not _RESET.isdisjoint(items)):
+            return _say(t(lang, "pack_usage"), *notes)
+        if items[0] in _RESET:
+            await self.store.set_chat_selection(chat.pk, packs=())
+            pool = self._pool(self.selection((), chat.tags))
+            return _say(t(lang, "pack_reset", n=len(pool)), *notes)
+        known = [p.id for p in self.bank.pack_summaries()]
+        unknown = [p for p in items if p not in known]
+        if unknown:
+            return _say(t(lang, "pack_unknown", value=_quoted(unknown),
+                          valid=_listed(known)), *notes)
+        packs = tuple(sorted(items))
+        # The packs as given, so a pack without questions is refused rather than set aside.
+        tags = self.selection((), chat.tags).tags
+        ids = self.bank.matching(packs, tags)
+        if not ids:
+            shown = ", ".join(tags) or t(lang, "selection_all_tags")
+            return _say(t(lang, "selection_empty", packs=", ".join(packs), tags=shown), *notes)
+        await self.store.set_chat_selection(chat.pk, packs=packs)
+        return _say(t(lang, "pack_set", packs=", ".join(packs), n=len(ids)), *notes)
+
+    def _packs_message(self, chat: Chat) -> OutgoingMessage:
+        lang = chat.language
+        summaries = self.bank.pack_summaries()
+        chosen = self.selection(chat.packs, chat.tags)
+        studied = set(chosen.packs) or {p.id for p in summaries}
+        blocks = [
+            bullet(t(lang, "pack_row", mark="✓" if p.id in studied else "·", id=p.id,
+                     title=p.title, n=p.questions))
+            for p in summaries[:MAX_LISTED]
+        ]
+        if len(summaries) > MAX_LISTED:
+            blocks.append(bullet("…"))
+        if chosen.packs:
+            blocks.append(paragraph(t(lang, "pack_studies", packs=", ".join(chosen.packs)),
+                                    bold=True))
+        else:
+            blocks.append(paragraph(t(lang, "pack_studies_all"), bold=True))
+        if chosen.gone_packs:
+            blocks.append(paragraph(t(lang, "selection_gone", ids=", ".join(chosen.gone_packs))))
+        blocks.append(paragraph(t(lang, "pack_hint")))
+        return OutgoingMessage(title=t(lang, "pack_title"), blocks=tuple(blocks))
+
+    async def _tags(self, command: Command, chat: Chat) -> Response:
+        lang = chat.language
+        if not command.args:
+            return say(self._tags_message(chat))
+        if not command.actor.is_admin:
+            return say(_text(t(lang, "admins_only")))
+        items, capped = _choices(command.args)
+        notes = [t(lang, "only_first", n=MAX_CHOICES)] if capped else []
+        if not items or (len(items) > 1 and not _RESET.isdisjoint(items)):
+            return _say(t(lang, "tags_usage"), *notes)
+        if items[0] in _RESET:
+            await self.store.set_chat_selection(chat.pk, tags=())
+            pool = self._pool(self.selection(chat.packs, ()))
+            return _say(t(lang, "tags_reset", n=len(pool)), *notes)
+        chosen = self.selection(chat.packs, ())
+        valid = self.bank.tag_counts(chosen.packs)
+        unknown = [tag for tag in items if tag not in valid]
+        if unknown:
+            return _say(t(lang, "tags_unknown", value=_quoted(unknown),
+                          valid=_listed(list(valid))), *notes)
+        tags = tuple(sorted(items))
+        ids = self.bank.matching(chosen.packs, tags)
+        if not ids:  # every tag has questions in these packs, so only a bank bug gets here
+            packs = ", ".join(chosen.packs) or t(lang, "selection_all_packs")
+            return _say(t(lang, "selection_empty", packs=packs, tags=", ".join(tags)), *notes)
+        await self.store.set_chat_selection(chat.pk, tags=tags)
+        return _say(t(lang, "tags_set", tags=", ".join(tags), n=len(ids)), *notes)
+
+    def _tags_message(self, chat: Chat) -> OutgoingMessage:
+        lang = chat.language
+        chosen = self.selection(chat.packs, chat.tags)
+        counts = list(self.bank.tag_counts(chosen.packs).items())
+        blocks = [
+            bullet(t(lang, "tags_row", mark="✓" if tag in chosen.tags else "·", tag=tag, n=n))
+            for tag, n in counts[:MAX_LISTED]
+        ]
+        if len(counts) > MAX_LISTED:
+            blocks.append(bullet("…"))
+        if chosen.tags:
+            blocks.append(paragraph(t(lang, "tags_filter", tags=", ".join(chosen.tags)),
+                                    bold=True))
+        else:
+            blocks.append(paragraph(t(lang, "tags_filter_none"), bold=True))
+        if chosen.packs:
+            blocks.append(paragraph(t(lang, "tags_in_packs", packs=", ".join(chosen.packs))))
+        else:
+            blocks.append(paragraph(t(lang, "tags_in_packs_all")))
+        if chosen.gone_tags:
+            blocks.append(paragraph(t(lang, "selection_gone", ids=", ".join(chosen.gone_tags))))
+        blocks.append(paragraph(t(lang, "tags_hint")))
+        return OutgoingMessage(title=t(lang, "tags_title"), blocks=tuple(blocks))
+
     # ----- questions --------------------------------------------------------------------------
+
+    def selection(self, packs: Sequence[str], tags: Sequence[str]) -> Selection:
+        """A chat's choice against the bank as it is now: lost packs and tags are set aside.
+
+        A pack left without questions counts as lost, so it cannot narrow the choice to nothing.
+        """
+        live = {p.id for p in self.bank.pack_summaries() if p.questions}
+        known_tags = self.bank.tag_counts()
+        return Selection(
+            packs=tuple(p for p in packs if p in live),
+            tags=tuple(tag for tag in tags if tag in known_tags),
+            gone_packs=tuple(p for p in packs if p not in live),
+            gone_tags=tuple(tag for tag in tags if tag not in known_tags),
+        )
+
+    def _pool(self, chosen: Selection) -> tuple[str, ...]:
+        """The questions a selection allows; all of them when it allows none."""
+        if not chosen.packs and not chosen.tags:
+            return self.bank.ids()
+        return self.bank.matching(chosen.packs, chosen.tags) or self.bank.ids()
+
+    def candidates(self, chat: Chat) -> tuple[str, ...]:
+        """The question ids the chat studies now; never empty while the bank has questions."""
+        if not chat.packs and not chat.tags:
+            return self.bank.ids()
+        chosen = self.selection(chat.packs, chat.tags)
+        if chosen.gone_packs or chosen.gone_tags:
+            # The content changed under the chat's choice: keep sending from what is left.
+            log.warning("chat %s chose packs/tags the bank no longer has; ignoring: %s",
+                        chat.pk, " ".join((*chosen.gone_packs, *chosen.gone_tags)))
+        if not chosen.packs and not chosen.tags:
+            return self.bank.ids()
+        ids = self.bank.matching(chosen.packs, chosen.tags)
+        if not ids:
+            log.warning("no question matches the packs/tags of chat %s; using every question",
+                        chat.pk)
+            return self.bank.ids()
+        return ids
 
     async def question_of_day(self, chat: Chat, local_date: dt.date) -> ChatDay | None:
         """The chat's question for a local date: chosen once, then the same for push and /today."""
         existing = await self.store.chat_day(chat.pk, local_date)
         if existing is not None:
             return existing
-        ids = self.bank.ids()
+        ids = self.candidates(chat)
         if not ids:
             return None
         cycle, used = await self.store.used_questions(chat.pk)
@@ -419,6 +576,34 @@ def _text(text: str) -> OutgoingMessage:
     return OutgoingMessage(blocks=(paragraph(text),))
 
 
+def _say(*lines: str) -> Response:
+    return say(OutgoingMessage(blocks=tuple(paragraph(line) for line in lines)))
+
+
+def _choices(args: Sequence[str]) -> tuple[tuple[str, ...], bool]:
+    """Pack ids or tags as typed, and whether some were left out for being too many.
+
+    Case and full-width forms are folded so `/tags RAG` and `/tags ｒａｇ` mean `rag`.
+    """
+    items: dict[str, None] = {}
+    for arg in args[:MAX_CHOICES]:
+        for part in _SEPARATORS.split(unicodedata.normalize("NFKC", arg).casefold()):
+            if part.strip():
+                items[part.strip()] = None
+            if len(items) > MAX_CHOICES:
+                return tuple(items)[:MAX_CHOICES], True
+    return tuple(items), len(args) > MAX_CHOICES
+
+
+def _quoted(values: Sequence[str]) -> str:
+    shown = ", ".join(f"“{_clip(v, 32)}”" for v in values[:3])
+    return shown + (", …" if len(values) > 3 else "")
+
+
+def _listed(values: Sequence[str]) -> str:
+    return ", ".join(values[:MAX_LISTED]) + (", …" if len(values) > MAX_LISTED else "")
+
+
 def _duration(delta: dt.timedelta, lang: str) -> str:
     minutes = max(0, int(delta.total_seconds() // 60))
     return t(lang, "duration_hm", h=minutes // 60, m=minutes % 60)
@@ -443,4 +628,6 @@ _COMMANDS = {
     "streak": StudyService._streak,
     "top": StudyService._top,
     "lang": StudyService._lang,
+    "pack": StudyService._pack,
+    "tags": StudyService._tags,
 }

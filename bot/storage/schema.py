@@ -53,6 +53,9 @@ chats = Table(
     Column("language", String(8), nullable=False),
     Column("timezone", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # What the chat studies: space-separated pack ids and tags; '' means no restriction.
+    Column("packs", Text, nullable=False, server_default=""),
+    Column("tags", Text, nullable=False, server_default=""),
     UniqueConstraint("platform", "chat_id", "thread_id", name="uq_chats_ref"),
 )
 

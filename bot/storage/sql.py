@@ -38,7 +38,7 @@ from bot.storage.schema import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0002"
+HEAD = "0003"
 
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
             "postgres": "postgresql+asyncpg"}
@@ -172,6 +172,21 @@ class SqlStore:
     async def set_chat_timezone(self, chat_pk: int, timezone: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(timezone=timezone))
+
+    async def set_chat_selection(
+        self, chat_pk: int, *, packs: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> None:
+        """Store what the chat studies; None leaves that part as it is, () means everything."""
+        values: dict[str, str] = {}
+        if packs is not None:
+            values["packs"] = _joined(packs)
+        if tags is not None:
+            values["tags"] = _joined(tags)
+        if not values:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(**values))
 
     async def move_chat(self, old: ChatRef, new: ChatRef) -> None:
         """Point everything of `old` at `new` (a Telegram group that became a supergroup)."""
@@ -437,13 +452,22 @@ def _chat_is(ref: ChatRef) -> Any:
 
 def _chat(row: Any) -> Chat:
     return Chat(pk=row.pk, ref=ChatRef(row.platform, row.chat_id, row.thread_id),
-                kind=ChatKind(row.kind), language=row.language, timezone=row.timezone)
+                kind=ChatKind(row.kind), language=row.language, timezone=row.timezone,
+                packs=tuple(row.packs.split()), tags=tuple(row.tags.split()))
+
+
+def _joined(ids: Sequence[str]) -> str:
+    # Pack ids and tags never contain spaces (the content checker enforces their pattern).
+    if any(not part or part != "".join(part.split()) for part in ids):
+        raise ValueError("pack ids and tags must be non-empty and without whitespace")
+    return " ".join(dict.fromkeys(ids))
 
 
 _SUBSCRIPTION_COLUMNS = (
     subscriptions.c.pk.label("sub_pk"), subscriptions.c.local_time, subscriptions.c.active,
     subscriptions.c.next_run_at, subscriptions.c.paused_reason, chats.c.pk, chats.c.platform,
     chats.c.chat_id, chats.c.thread_id, chats.c.kind, chats.c.language, chats.c.timezone,
+    chats.c.packs, chats.c.tags,
 )
 
 

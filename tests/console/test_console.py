@@ -94,6 +94,28 @@ async def test_a_study_session_in_the_console_from_subscribe_to_leaderboard(
         assert "每日一题 · 2026-03-03" in await say(":clock +1d")
 
 
+async def test_the_console_chooses_packs_and_tags_through_the_core_commands(
+    settings: Settings,
+) -> None:
+    out = Terminal()
+    clock = StoppedClock(dt.datetime(2026, 3, 2, 0, 30, tzinfo=dt.UTC))
+    async with console_session(settings, out, clock) as (_, console):
+        async def say(line: str) -> str:
+            assert await console.handle_line(line)
+            return out.take()
+
+        packs = await say("/pack")
+        assert "✓ default — " in packs and "本聊天学习：全部题库" in packs
+        assert "“nope”" in await say("/pack nope")
+        assert "rag" in await say("/tags rag")
+        assert "✓ rag" in await say("/tags")
+        today = await say("/today")
+        assert "每日一题 · 2026-03-02" in today and "rag" in today.split("标签：", 1)[1]
+        await say(":user bob")
+        assert "管理员" in await say("/tags all")
+        assert "/pack" in await say("/help") and "/tags" in await say("/help")
+
+
 async def test_moving_the_clock_past_the_push_time_delivers_it_on_the_way(
     settings: Settings,
 ) -> None:
