@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="SUBCOMMAND")
     db_commands.add_parser("migrate", help="upgrade the database schema to the latest version")
+    backup = db_commands.add_parser(
+        "backup", help="copy the SQLite database to PATH while the bot runs (online, consistent)")
+    backup.add_argument("path", type=Path)
+
+    commands.add_parser("health", help="ask the running bot's /healthz (STUDYBOT_HTTP_LISTEN); "
+                                       "exit 0 when healthy")
     return parser
 
 
@@ -69,16 +75,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"studybot: configuration error: {error}", file=sys.stderr)
         return 2
-    secrets = [s.get_secret_value() for s in (settings.telegram_token, settings.discord_token)
-               if s is not None]
+    secrets = [s.get_secret_value() for s in (
+        settings.telegram_token, settings.discord_token, settings.telegram_webhook_secret)
+        if s is not None]
     try:
         if args.command == "content":
             return _content(args, settings.content)
+        if args.command == "health":
+            return _health(settings.http_listen)
         if args.command == "db":
-            setup_logging(settings.log_level, secrets)
+            setup_logging(settings.log_level, secrets, fmt=settings.log_format)
+            if args.db_command == "backup":
+                return _backup(settings.database_url, args.path)
             return asyncio.run(_migrate(settings.database_url))
         if args.command == "run":
-            setup_logging(settings.log_level, secrets)
+            setup_logging(settings.log_level, secrets, fmt=settings.log_format)
             return _run(settings)
         # In the console the terminal is the chat: only problems are logged, to stderr.
         setup_logging("WARNING", secrets)
@@ -112,6 +123,51 @@ def _run(settings: Settings) -> int:
         print(f"studybot: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _backup(url: str, target: Path) -> int:
+    from sqlalchemy.engine import make_url
+
+    from bot.storage.backup import backup_sqlite
+    from bot.storage.sql import StoreError, database_url_for_driver
+
+    parsed = make_url(database_url_for_driver(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        raise StoreError("db backup copies a SQLite database file; for PostgreSQL use pg_dump")
+    size = backup_sqlite(Path(parsed.database).expanduser(), target)
+    print(f"backed up {parsed.database} to {target} ({size:,} bytes, integrity ok)")
+    return 0
+
+
+def _health(listen: str) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    from bot.settings import split_listen
+
+    if not listen:
+        print("studybot: STUDYBOT_HTTP_LISTEN is not set, so there is no health endpoint",
+              file=sys.stderr)
+        return 2
+    host, port = split_listen(listen)
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            body = answer.read().decode()
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        body, status = error.read().decode(), error.code
+    except OSError as error:
+        print(f"studybot: no answer from {url}: {error}", file=sys.stderr)
+        return 1
+    try:
+        print(json.dumps(json.loads(body), ensure_ascii=False))
+    except ValueError:
+        print(body[:500])
+    return 0 if status == 200 else 1
 
 
 def _content(args: argparse.Namespace, content_root: Path) -> int:

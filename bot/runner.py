@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from bot.adapters import PlatformAdapter
 from bot.app import App, build_app
 from bot.clock import SystemClock
 from bot.core.ports import Clock
+from bot.observability import MeteredMessenger, Metrics, OpsServer, RateLimitLogCounter
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,43 +32,71 @@ def configured_platforms(settings: Settings) -> list[str]:
     return platforms
 
 
-def make_adapters(app: App, settings: Settings) -> list[PlatformAdapter]:
+def make_adapters(app: App, settings: Settings, metrics: Metrics) -> list[PlatformAdapter]:
     adapters: list[PlatformAdapter] = []
     # Imported here so that a deployment with one platform never loads the other's library.
     if settings.telegram_token is not None:
         from bot.adapters.telegram.adapter import TelegramAdapter
 
-        adapters.append(TelegramAdapter(app.service, settings))
+        adapters.append(TelegramAdapter(app.service, settings,
+                                        on_rate_limited=lambda: metrics.limited("telegram")))
     if settings.discord_token is not None:
         from bot.adapters.discord.adapter import DiscordAdapter
 
+        # discord.py retries 429s itself and only logs them: count its log lines.
+        logging.getLogger("discord.http").addFilter(RateLimitLogCounter(metrics, "discord"))
         adapters.append(DiscordAdapter(app.service, settings))
     return adapters
 
 
 async def run_bot(
-    settings: Settings, *, clock: Clock | None = None, stop: asyncio.Event | None = None
+    settings: Settings, *, clock: Clock | None = None, stop: asyncio.Event | None = None,
+    started: Callable[[RunningBot], None] | None = None,
 ) -> None:
     """Run until `stop` is set (by SIGINT/SIGTERM when not given)."""
     if not configured_platforms(settings):
         raise NoPlatform("no platform token is set")
     stop = stop or _stop_on_signals()
-    app = await build_app(settings, clock or SystemClock())
+    clock = clock or SystemClock()
+    app = await build_app(settings, clock)
+    metrics = Metrics()
+    app.service.on_button = metrics.pressed
     adapters: list[PlatformAdapter] = []
+    ops: OpsServer | None = None
     try:
-        adapters = make_adapters(app, settings)
+        adapters = make_adapters(app, settings, metrics)
         for adapter in adapters:
-            app.service.register_messenger(adapter)
+            app.service.register_messenger(MeteredMessenger(adapter, metrics))
             await adapter.start()
         app.ticker.start()
+        if settings.http_listen:
+            ops = OpsServer(settings.http_listen, store=app.store, ticker=app.ticker,
+                            clock=clock, adapters=adapters, metrics=metrics)
+            await ops.start()
         log.info("studybot running on %s", ", ".join(a.platform for a in adapters))
+        if started is not None:
+            started(RunningBot(app, adapters, metrics, ops))
         await stop.wait()
         log.info("stopping")
     finally:
-        await _shut_down(app, adapters)
+        await _shut_down(app, adapters, ops)
 
 
-async def _shut_down(app: App, adapters: Sequence[PlatformAdapter]) -> None:
+@dataclass(frozen=True)
+class RunningBot:
+    """What is running, for whoever started it (tests and embedding programs)."""
+
+    app: App
+    adapters: Sequence[PlatformAdapter]
+    metrics: Metrics
+    ops: OpsServer | None
+
+
+async def _shut_down(
+    app: App, adapters: Sequence[PlatformAdapter], ops: OpsServer | None
+) -> None:
+    if ops is not None:
+        await ops.stop()
     # The push in flight finishes first: it needs the adapters' connections to post.
     await app.ticker.drain()
     for adapter in reversed(adapters):

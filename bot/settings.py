@@ -102,7 +102,7 @@ def split_listen(value: str) -> tuple[str, int]:
     """`host:port` (IPv6 in brackets) → (host, port); ValueError with a readable reason."""
     host, sep, port = value.rpartition(":")
     host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ValueError(f"expected host:port such as 127.0.0.1:8080, got '{value[:64]}'")
     return host, int(port)
 

@@ -10,6 +10,7 @@ from bot.core.actions import ActionCodec
 from bot.core.study import StudyConfig, StudyService
 from bot.storage.sql import SqlStore, open_store
 from tests.fakes import FakeBank, FakeClock, RecordingMessenger, make_questions
+from tests.telegram.fake_botapi import FakeBotApi
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -45,3 +46,12 @@ async def service(
     svc = StudyService(store, bank, clock, codec, StudyConfig(default_timezone="Asia/Shanghai"))
     svc.register_messenger(messenger)
     return svc
+
+
+@pytest.fixture
+async def botapi() -> AsyncIterator[FakeBotApi]:
+    """A fake Telegram Bot API on 127.0.0.1 (tests/telegram/fake_botapi.py)."""
+    api = FakeBotApi()
+    await api.start()
+    yield api
+    await api.stop()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.logs import RedactSecrets, setup_logging
+from bot.logs import RedactingFormatter, setup_logging
 from bot.settings import ConfigError, load_settings
 
 TOKEN = "123456789:AAE-very-secret-token-value"
@@ -124,4 +124,4 @@ def test_log_lines_and_tracebacks_have_the_token_masked() -> None:
 
 
 def test_short_or_empty_secrets_are_not_masked_everywhere() -> None:
-    assert RedactSecrets(["", "ab"]).secrets == ()
+    assert RedactingFormatter(logging.Formatter(), ["", "ab"]).secrets == ()

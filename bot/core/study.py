@@ -8,7 +8,7 @@ import logging
 import random
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -85,6 +85,8 @@ class StudyService:
         self.codec = codec
         self.config = config or StudyConfig()
         self._messengers: dict[str, Messenger] = {}
+        # Told the platform of every button press handled (metrics); None when nobody counts.
+        self.on_button: Callable[[str], None] | None = None
         self._push_lock = asyncio.Lock()
 
     def register_messenger(self, messenger: Messenger) -> None:
@@ -109,6 +111,8 @@ class StudyService:
         return say(_text(t(chat.language, "not_a_command")))
 
     async def handle_button(self, press: ButtonPress) -> Response:
+        if self.on_button is not None:
+            self.on_button(press.actor.chat.platform)
         action = self.codec.decode(press.payload)
         here = await self._chat(press.actor)
         if action is None:

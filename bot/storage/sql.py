@@ -120,6 +120,36 @@ class SqlStore:
     async def close(self) -> None:
         await self.engine.dispose()
 
+    # ----- operations: health, metrics, backup ------------------------------------------------
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file when the store is SQLite on disk, else None."""
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return Path(url.database).expanduser()
+
+    async def ping(self) -> None:
+        """Raise unless the database answers. A SQLite file deleted under a running bot counts as
+        gone: writes would land in an unlinked file and vanish at the next start."""
+        path = self.sqlite_path
+        if path is not None and not path.exists():
+            raise StoreError(f"the database file {path} is missing")
+        async with self.engine.connect() as conn:
+            await conn.execute(select(1))
+
+    async def subscription_counts(self, now: dt.datetime) -> tuple[dict[str, int], int]:
+        """Active subscriptions per platform, and how many of them are due now."""
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(
+                select(chats.c.platform, func.count()).select_from(
+                    subscriptions.join(chats, subscriptions.c.chat_pk == chats.c.pk)).where(
+                    subscriptions.c.active.is_(True)).group_by(chats.c.platform))).all()
+            due = await conn.scalar(select(func.count()).select_from(subscriptions).where(
+                subscriptions.c.active.is_(True), subscriptions.c.next_run_at <= now))
+        return {str(platform): int(count) for platform, count in rows}, int(due or 0)
+
     def _insert(self, table: Any) -> Insert:
         if self._postgres:
             from sqlalchemy.dialects.postgresql import insert as pg_insert

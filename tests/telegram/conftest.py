@@ -64,14 +64,6 @@ HarnessFactory = Callable[..., Awaitable[Harness]]
 
 
 @pytest.fixture
-async def botapi() -> AsyncIterator[FakeBotApi]:
-    api = FakeBotApi()
-    await api.start()
-    yield api
-    await api.stop()
-
-
-@pytest.fixture
 async def telegram(
     botapi: FakeBotApi, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[HarnessFactory]:

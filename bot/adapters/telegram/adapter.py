@@ -71,6 +71,7 @@ GONE_REASONS = ("chat not found", "group chat was deactivated", "message thread 
 ANONYMOUS_ADMIN_ID = 1087968824
 DOUBLE_TAP = dt.timedelta(seconds=10)
 
+pause = asyncio.sleep  # looked up at call time, so a test can stand in for the real wait
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -79,7 +80,7 @@ class TelegramAdapter:
     platform = PLATFORM
 
     def __init__(
-        self, service: StudyService, settings: Settings, *, sleep: Sleep = asyncio.sleep,
+        self, service: StudyService, settings: Settings, *, sleep: Sleep | None = None,
         max_retries: int = 3, on_rate_limited: Callable[[], None] | None = None,
     ) -> None:
         if settings.telegram_token is None:
@@ -87,7 +88,7 @@ class TelegramAdapter:
         self.service = service
         self.settings = settings
         self._token = settings.telegram_token.get_secret_value()
-        self._sleep = sleep
+        self._sleep = sleep or (lambda seconds: pause(seconds))
         self._max_retries = max_retries
         self._on_rate_limited = on_rate_limited
         self._resume = asyncio.Event()
