@@ -172,6 +172,23 @@ async def test_a_forum_topic_gets_the_push_in_the_topic_where_it_subscribed(
     assert botapi.sent(GROUP)[-1]["message_thread_id"] == 7
 
 
+async def test_a_channel_subscribes_from_a_post_and_gets_its_question(
+    telegram: HarnessFactory, botapi: FakeBotApi, clock: FakeClock
+) -> None:
+    h = await telegram()
+    channel = {"id": -1002000, "type": "channel", "title": "LLM daily"}
+    post = text_message(channel, None, "/subscribe 09:00", sender_chat=channel)
+    botapi.push({"channel_post": post["message"]})
+    reply = (await botapi.wait_for("sendMessage", chat_id=-1002000))[0]
+    assert "09:00" in reply["text"]
+    clock.advance(hours=1)
+    assert (await h.push()).sent == 1
+    edited = text_message(channel, None, "/unsubscribe", sender_chat=channel)
+    botapi.push({"edited_channel_post": {**edited["message"], "edit_date": 1}})
+    await say(botapi, private_chat(ALICE), ALICE, "/help")
+    assert len(botapi.sent(-1002000)) == 2  # the edit did nothing
+
+
 # ----- reveal and grade -------------------------------------------------------------------------
 
 

@@ -114,7 +114,9 @@ class TelegramAdapter:
         app.add_handler(ChatMemberHandler(self._on_my_chat_member,
                                           ChatMemberHandler.MY_CHAT_MEMBER))
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
-        app.add_handler(MessageHandler(filters.TEXT, self._on_text))
+        # New messages and channel posts only: an edited "/subscribe" must not act twice.
+        fresh = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+        app.add_handler(MessageHandler(filters.TEXT & fresh, self._on_text))
         app.add_error_handler(self._on_error)
         return app
 
