@@ -131,7 +131,7 @@ class StudyService:
         if action.kind is Kind.REVEAL:
             await self.store.record_reveal(day.pk, user_pk, now)
             return Response(
-                private=(self._answer_message(day, question, lang),),
+                private=(self.answer_message(day, question, lang),),
                 toast=t(lang, "revealed_toast"),
                 deep_link=self.codec.encode(action),
             )
@@ -439,7 +439,7 @@ class StudyService:
             for grade in Grade
         )
 
-    def _answer_message(self, day: ChatDay, question: Question, language: str) -> OutgoingMessage:
+    def answer_message(self, day: ChatDay, question: Question, language: str) -> OutgoingMessage:
         title, answer, key_points = question.localized(language)
         blocks: list[Block] = list(parse_markdown(answer))
         if key_points:
