@@ -429,11 +429,17 @@ async def test_huge_and_odd_unicode_messages_get_an_answer_not_a_crash(
     assert "Mars/Olympus_Mons" in visible_text(reply["text"])
 
 
-async def test_the_adapter_reports_connected_while_polling(
-    telegram: HarnessFactory,
+async def test_the_adapter_reports_connected_while_polling_and_down_when_polling_fails(
+    telegram: HarnessFactory, botapi: FakeBotApi
 ) -> None:
     h = await telegram()
     assert h.adapter.connected
+    botapi.fail("getUpdates", 502, "Bad Gateway")
+    for _ in range(200):  # bounded: the poller meets the error within a few polls
+        if not h.adapter.connected:
+            break
+        await asyncio.sleep(0.01)
+    assert not h.adapter.connected  # polling failed just now: reported down
     await h.adapter.stop()
     assert not h.adapter.connected
     await asyncio.sleep(0)

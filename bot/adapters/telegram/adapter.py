@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -70,6 +71,7 @@ GONE_REASONS = ("chat not found", "group chat was deactivated", "message thread 
 # Telegram sends anonymous admins' messages from this user, with the group as sender_chat.
 ANONYMOUS_ADMIN_ID = 1087968824
 DOUBLE_TAP = dt.timedelta(seconds=10)
+POLL_FAILURE_WINDOW = 60.0  # seconds after a failed getUpdates during which we report "down"
 
 pause = asyncio.sleep  # looked up at call time, so a test can stand in for the real wait
 T = TypeVar("T")
@@ -97,6 +99,7 @@ class TelegramAdapter:
         self.app: Application[Any, Any, Any, Any, Any, Any] = self._build()
         self.username = ""
         self._started = False
+        self._poll_failed_at: float | None = None
 
     # ----- lifecycle --------------------------------------------------------------------------
 
@@ -122,8 +125,12 @@ class TelegramAdapter:
 
     @property
     def connected(self) -> bool:
+        """Running, and polling has not failed within the last minute (PTB retries on its own,
+        so a failure that stopped repeating means the connection is back)."""
         updater = self.app.updater
-        return self._started and self.app.running and updater is not None and updater.running
+        running = self._started and self.app.running and updater is not None and updater.running
+        failed = self._poll_failed_at
+        return running and (failed is None or time.monotonic() - failed > POLL_FAILURE_WINDOW)
 
     async def start(self) -> None:
         """Log in (getMe), publish the command menu, and start polling or the webhook."""
@@ -420,6 +427,7 @@ class TelegramAdapter:
                   exc_info=(type(error), error, error.__traceback__) if error else None)
 
     def _on_polling_error(self, error: TelegramError) -> None:
+        self._poll_failed_at = time.monotonic()
         log.warning("telegram: polling failed, retrying: %s", self._clean(error))
 
     def _clean(self, error: object) -> str:
