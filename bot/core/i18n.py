@@ -305,6 +305,19 @@ _CATALOG: dict[str, dict[str, str]] = {
     "discord_desc_language": {"zh": "中文或英文", "en": "Chinese or English"},
     "discord_choice_zh": {"zh": "中文", "en": "Chinese (中文)"},
     "discord_choice_en": {"zh": "英文 (English)", "en": "English"},
+    "discord_cmd_pack": {"zh": "题库", "en": "pack"},
+    "discord_desc_pack": {
+        "zh": "查看或选择本频道学习的题库", "en": "Show or choose the question packs"},
+    "discord_cmd_tags": {"zh": "标签", "en": "tags"},
+    "discord_desc_tags": {
+        "zh": "查看或选择本频道学习的标签", "en": "Show or choose the topics (tags)"},
+    "discord_opt_choice": {"zh": "选择", "en": "choice"},
+    "discord_desc_pack_choice": {
+        "zh": "题库 id，空格分隔；all 表示全部（管理员）",
+        "en": "pack ids separated by spaces, or all (admins)"},
+    "discord_desc_tags_choice": {
+        "zh": "标签，空格分隔；all 表示全部（管理员）",
+        "en": "tags separated by spaces, or all (admins)"},
     "discord_cmd_help": {"zh": "帮助", "en": "help"},
     "discord_desc_help": {"zh": "可用命令", "en": "The command list"},
     "discord_failed": {

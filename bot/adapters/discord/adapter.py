@@ -1,0 +1,471 @@
+"""Discord over discord.py 2: slash commands and persistent buttons in, embeds out.
+
+One client in the application's event loop. Slash commands and button presses become core events;
+the core's responses come back as embeds, private ones as ephemeral replies. As the Messenger it
+posts the daily questions and turns Discord's errors into the core's delivery errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import re
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+from discord.app_commands import AppCommandChannel
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+from discord.utils import MISSING
+
+from bot.adapters import StartError
+from bot.adapters.discord.commands import CatalogTranslator, build_commands
+from bot.adapters.discord.render import CUSTOM_ID_TEMPLATE, StudyButton, clip, render
+from bot.core.events import Actor, ButtonPress, Command
+from bot.core.i18n import t
+from bot.core.messages import OutgoingMessage, Response
+from bot.core.models import ChatKind, ChatRef, UserRef
+from bot.core.ports import ChatGone, DeliveryError, SendTimedOut, TemporaryFailure
+from bot.core.study import StudyService
+from bot.settings import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags"})
+CONTENT_LIMIT = 2000
+NO_MENTIONS = discord.AllowedMentions.none()
+# What the daily post needs in a channel; the README's invite URL carries this integer.
+INVITE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+_OUR_CUSTOM_ID = re.compile(CUSTOM_ID_TEMPLATE)
+
+
+class DiscordStartError(StartError):
+    """The adapter could not connect; the message names the cause and never holds the token."""
+
+
+def intents() -> discord.Intents:
+    """Guild and channel events only: enough for slash commands, buttons and removals."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    return wanted
+
+
+class StudyCommandTree(app_commands.CommandTree[Any]):
+    async def on_error(self, interaction: discord.Interaction[Any],
+                       error: app_commands.AppCommandError, /) -> None:
+        # An unknown or outdated command (say, from a sync that has not reached the user yet)
+        # gets an answer instead of Discord's "the application did not respond".
+        log.warning("Discord: a slash command failed: %s", _describe(error))
+        client = self.client
+        if isinstance(client, StudyClient) and not interaction.response.is_done():
+            await client.adapter.refuse(interaction, "discord_failed")
+
+
+class StudyClient(discord.Client):
+    """discord.py's client with the study commands, buttons and removal notices wired in."""
+
+    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
+        super().__init__(intents=intents(), **options)
+        self.adapter = adapter
+        self.tree = StudyCommandTree(self)
+        for command in build_commands(adapter):
+            self.tree.add_command(command)
+
+    async def setup_hook(self) -> None:
+        # Buttons are matched by custom_id pattern, so presses on messages sent before a restart
+        # (or by another process) still reach us.
+        self.add_dynamic_items(StudyButton)
+        await self.tree.set_translator(CatalogTranslator())
+
+    async def study_button_pressed(self, interaction: discord.Interaction[Any],
+                                   payload: str) -> None:
+        await self.adapter.on_button(interaction, payload)
+
+    async def on_ready(self) -> None:
+        self.adapter.ready.set()
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.type is not discord.InteractionType.component:
+            return
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        if not _OUR_CUSTOM_ID.fullmatch(custom_id):
+            # Not a button of ours (or one too old to parse): say so instead of leaving the
+            # user with "interaction failed".
+            await self.adapter.on_button(interaction, "")
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.adapter.guild_removed(guild)
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        await self.adapter.channel_removed(channel.id, "channel deleted")
+
+    async def on_thread_delete(self, thread: discord.Thread) -> None:
+        await self.adapter.channel_removed(thread.id, "thread deleted")
+
+
+class DiscordAdapter:
+    """The Discord platform: lifecycle, events in, and the Messenger for scheduled posts."""
+
+    platform = PLATFORM
+
+    def __init__(self, service: StudyService, settings: Settings, *,
+                 send_timeout: float = 60.0, ready_timeout: float = 60.0,
+                 guild_ready_timeout: float = 2.0, max_ratelimit_timeout: float = 30.0) -> None:
+        self.service = service
+        self.settings = settings
+        self.send_timeout = send_timeout
+        self.ready_timeout = ready_timeout
+        # How long discord.py waits for more GUILD_CREATEs before READY counts as done.
+        self.guild_ready_timeout = guild_ready_timeout
+        # A rate-limit wait longer than this fails the send (retried on a later tick) rather
+        # than holding up the push; discord.py allows no less than 30 s.
+        self.max_ratelimit_timeout = max_ratelimit_timeout
+        self._sends: set[_Send] = set()  # sends under way, for their deadlines
+        self.ready = asyncio.Event()
+        self._client: StudyClient | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._saved_endpoints: tuple[str, yarl.URL] | None = None
+
+    @property
+    def client(self) -> StudyClient | None:
+        return self._client
+
+    @property
+    def connected(self) -> bool:
+        client, task = self._client, self._task
+        return (client is not None and task is not None and not task.done()
+                and client.is_ready() and not client.is_closed())
+
+    # ----- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Log in, sync the slash commands, connect the gateway; returns once READY."""
+        if self._client is not None:
+            raise DiscordStartError("the Discord adapter is already started")
+        secret = self.settings.discord_token
+        token = secret.get_secret_value().strip() if secret is not None else ""
+        if not token:
+            raise ConfigError("STUDYBOT_DISCORD_TOKEN: not set (the Discord bot token)")
+        _SECRETS.add(token)
+        self._point_endpoints()
+        self.ready = asyncio.Event()
+        client = StudyClient(self, guild_ready_timeout=self.guild_ready_timeout,
+                             max_ratelimit_timeout=max(30.0, self.max_ratelimit_timeout),
+                             http_trace=_request_tracer())
+        self._client = client
+        try:
+            try:
+                await client.login(token)
+            except discord.LoginFailure:
+                raise DiscordStartError(
+                    "Discord refused the token (STUDYBOT_DISCORD_TOKEN)") from None
+            except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+                raise DiscordStartError(f"cannot log in to Discord: {_describe(error)}") from None
+            await self._sync_commands(client)
+            self._task = asyncio.create_task(client.connect(reconnect=True),
+                                             name="discord-gateway")
+            await self._wait_ready()
+        except BaseException:
+            await self.stop()
+            raise
+        user = client.user
+        log.info("Discord: connected as %s (%s), %d server(s)",
+                 user.name if user else "?", user.id if user else "?", len(client.guilds))
+
+    async def _wait_ready(self) -> None:
+        assert self._task is not None
+        waiter = asyncio.create_task(self.ready.wait())
+        try:
+            done, _ = await asyncio.wait({waiter, self._task}, timeout=self.ready_timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        if waiter in done and self.ready.is_set():
+            return
+        if self._task in done:
+            error = None if self._task.cancelled() else self._task.exception()
+            raise DiscordStartError("the Discord gateway closed before READY: "
+                                    f"{_describe(error) if error else 'no reason given'}")
+        raise DiscordStartError(f"no READY from the Discord gateway within {self.ready_timeout}s")
+
+    async def _sync_commands(self, client: StudyClient) -> None:
+        guild_id = self.settings.discord_guild
+        try:
+            if guild_id:
+                # A development server gets the commands at once; global ones take a while.
+                guild = discord.Object(id=guild_id)
+                client.tree.copy_global_to(guild=guild)
+                synced = await client.tree.sync(guild=guild)
+                log.info("Discord: %d slash command(s) synced to server %s", len(synced), guild_id)
+            else:
+                synced = await client.tree.sync()
+                log.info("Discord: %d slash command(s) synced globally", len(synced))
+        except discord.Forbidden:
+            log.warning("Discord: may not register slash commands%s; invite the bot with the "
+                        "applications.commands scope",
+                        f" in server {guild_id}" if guild_id else "")
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+            # The commands registered last time stay in place; the bot can run without a sync.
+            log.warning("Discord: slash command sync failed: %s", _describe(error))
+
+    async def stop(self) -> None:
+        """Close the gateway and HTTP session; safe to call twice or after a failed start."""
+        client, task = self._client, self._task
+        self._client = self._task = None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.close()
+        if task is not None:
+            if not task.done():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait({task}, timeout=5)
+                task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        self._restore_endpoints()
+
+    def _point_endpoints(self) -> None:
+        """discord.py reads its REST base and gateway from class attributes: point them at the
+        configured overrides, and remember the old values for stop()."""
+        self._saved_endpoints = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+        if self.settings.discord_api_url:
+            Route.BASE = self.settings.discord_api_url.rstrip("/")
+        if self.settings.discord_gateway_url:
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.settings.discord_gateway_url)
+
+    def _restore_endpoints(self) -> None:
+        if self._saved_endpoints is not None:
+            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._saved_endpoints
+            self._saved_endpoints = None
+
+    # ----- Messenger --------------------------------------------------------------------------
+
+    async def send(self, chat: ChatRef, message: OutgoingMessage) -> str:
+        """Post `message` (several Discord messages if it is long); the first one's id."""
+        client = self._client
+        if client is None or client.is_closed():
+            raise TemporaryFailure("Discord is not connected")
+        try:
+            channel_id = int(chat.thread_id or chat.chat_id)
+        except ValueError:
+            raise ChatGone("not a Discord channel id") from None
+        channel = client.get_partial_messageable(channel_id)
+        first = ""
+        attempt = _Send()
+        _ATTEMPT.set(attempt)
+        self._sends.add(attempt)
+        try:
+            # discord.py waits out 429s and its rate-limit buckets inside channel.send.
+            async with asyncio.timeout(self.send_timeout) as attempt.deadline:
+                for part in render(message):
+                    sent = await channel.send(**_message_kwargs(part.embeds, part.view()))
+                    first = first or str(sent.id)
+                    attempt.state = "idle"
+        except TimeoutError:
+            # Checked first: aiohttp's ServerTimeoutError is also a ClientError.
+            if first or attempt.state != "idle":
+                # A request was out (or a part already posted): it may have arrived.
+                raise SendTimedOut(
+                    f"Discord did not answer within {self.send_timeout}s") from None
+            # Timed out while discord.py waited out a rate limit: nothing was accepted.
+            raise TemporaryFailure(
+                f"still rate limited after {self.send_timeout}s; not sent") from None
+        except (discord.Forbidden, discord.NotFound) as error:
+            raise ChatGone(_describe(error)) from None
+        except discord.RateLimited as error:
+            raise TemporaryFailure(f"rate limited for {error.retry_after:.0f}s") from None
+        except discord.HTTPException as error:
+            if error.status >= 500:
+                raise TemporaryFailure(_describe(error)) from None
+            raise DeliveryError(_describe(error)) from None
+        except (aiohttp.ClientError, OSError) as error:
+            raise TemporaryFailure(_describe(error)) from None
+        finally:
+            self._sends.discard(attempt)
+            _ATTEMPT.set(None)
+        return first
+
+    # ----- events in --------------------------------------------------------------------------
+
+    def _actor(self, interaction: discord.Interaction[Any],
+               channel: AppCommandChannel | None = None) -> Actor:
+        user = interaction.user
+        if interaction.guild_id is None:  # a DM with the bot: its own chat, whatever was picked
+            ref = ChatRef(PLATFORM, str(interaction.channel_id))
+            return Actor(ref, ChatKind.PRIVATE, _user_ref(user), True)
+        target = channel.id if channel is not None else interaction.channel_id
+        ref = ChatRef(PLATFORM, str(target))
+        # The resolved channel option carries the member's permissions in that channel.
+        perms = channel.permissions if channel is not None else interaction.permissions
+        admin = perms.administrator or perms.manage_guild or perms.manage_channels
+        return Actor(ref, ChatKind.GROUP, _user_ref(user), admin)
+
+    async def run_command(self, interaction: discord.Interaction[Any], name: str,
+                          args: tuple[str, ...],
+                          channel: AppCommandChannel | None = None) -> None:
+        actor = self._actor(interaction, channel)
+        # A refusal is between the bot and the one who asked; the channel needn't see it.
+        quiet = name in ADMIN_COMMANDS and not actor.is_admin
+        if not await _defer(interaction, ephemeral=quiet):
+            return
+        try:
+            response = await self.service.handle_command(Command(actor, name, args))
+        except Exception:
+            log.exception("Discord: /%s failed", name)
+            await self._say(interaction, t(await self._language(actor.chat), "discord_failed"))
+            return
+        await self._reply(interaction, response, public_ephemeral=quiet)
+
+    async def refuse(self, interaction: discord.Interaction[Any], key: str) -> None:
+        if not await _defer(interaction, ephemeral=True):
+            return
+        ref = ChatRef(PLATFORM, str(interaction.channel_id))
+        await self._say(interaction, t(await self._language(ref), key))
+
+    async def on_button(self, interaction: discord.Interaction[Any], payload: str) -> None:
+        # Acknowledge first: Discord gives three seconds, the database may take longer.
+        if not await _defer(interaction, ephemeral=True):
+            return
+        actor = self._actor(interaction)
+        try:
+            response = await self.service.handle_button(ButtonPress(actor, payload))
+        except Exception:
+            log.exception("Discord: a button press failed")
+            await self._say(interaction, t(await self._language(actor.chat), "discord_failed"))
+            return
+        await self._reply(interaction, response, public_ephemeral=True)
+
+    async def _reply(self, interaction: discord.Interaction[Any], response: Response, *,
+                     public_ephemeral: bool) -> None:
+        """Followups after the deferral: public messages first (the first followup replaces the
+        'thinking' placeholder and keeps its visibility), then the private ones, then the toast
+        when nothing else was said."""
+        try:
+            sent = 0
+            for message, ephemeral in ([(m, public_ephemeral) for m in response.public]
+                                       + [(m, True) for m in response.private]):
+                for part in render(message):
+                    await interaction.followup.send(
+                        ephemeral=ephemeral, **_message_kwargs(part.embeds, part.view()))
+                    sent += 1
+            if response.toast and not response.private:
+                await interaction.followup.send(content=clip(response.toast, CONTENT_LIMIT),
+                                                ephemeral=True, allowed_mentions=NO_MENTIONS)
+                sent += 1
+            if not sent:
+                await interaction.delete_original_response()
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+            log.warning("Discord: could not answer an interaction: %s", _describe(error))
+
+    async def _say(self, interaction: discord.Interaction[Any], text: str) -> None:
+        try:
+            await interaction.followup.send(content=clip(text, CONTENT_LIMIT), ephemeral=True,
+                                            allowed_mentions=NO_MENTIONS)
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+            log.warning("Discord: could not answer an interaction: %s", _describe(error))
+
+    async def _language(self, ref: ChatRef) -> str:
+        with contextlib.suppress(Exception):
+            chat = await self.service.store.get_chat(ref)
+            if chat is not None:
+                return chat.language
+        return self.service.config.default_language
+
+    async def guild_removed(self, guild: discord.Guild) -> None:
+        """The bot left or was removed from a server: pause every subscription in it."""
+        reason = f"removed from Discord server {guild.id}"
+        for channel in [*guild.channels, *guild.threads]:
+            await self.service.chat_gone(ChatRef(PLATFORM, str(channel.id)), reason)
+
+    async def channel_removed(self, channel_id: int, reason: str) -> None:
+        await self.service.chat_gone(ChatRef(PLATFORM, str(channel_id)), reason)
+
+
+async def _defer(interaction: discord.Interaction[Any], *, ephemeral: bool) -> bool:
+    """Acknowledge an interaction; False when it can no longer be answered."""
+    try:
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    except discord.InteractionResponded:
+        return True
+    except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+        log.warning("Discord: could not acknowledge an interaction: %s", _describe(error))
+        return False
+    return True
+
+
+class _Send:
+    """One Messenger send: whether a request of it is out, for telling a timeout that may have
+    posted the message from one spent waiting out a rate limit."""
+
+    def __init__(self) -> None:
+        self.state = "idle"  # "sending": request out; "accepted": 2xx, body not read yet
+        self.deadline: asyncio.Timeout | None = None
+
+
+_ATTEMPT: contextvars.ContextVar[_Send | None] = contextvars.ContextVar(
+    "studybot_discord_send", default=None)
+
+
+def _request_tracer() -> aiohttp.TraceConfig:
+    """aiohttp hooks, run in the sending task, so the current send sees its own requests."""
+    async def started(session: aiohttp.ClientSession, context: Any,
+                      params: aiohttp.TraceRequestStartParams) -> None:
+        if (attempt := _ATTEMPT.get()) is not None:
+            attempt.state = "sending"
+
+    async def answered(session: aiohttp.ClientSession, context: Any,
+                       params: aiohttp.TraceRequestEndParams) -> None:
+        if (attempt := _ATTEMPT.get()) is not None:
+            attempt.state = "accepted" if 200 <= params.response.status < 300 else "idle"
+
+    async def failed(session: aiohttp.ClientSession, context: Any,
+                     params: aiohttp.TraceRequestExceptionParams) -> None:
+        # A request that died with an exception may still have reached Discord; leave
+        # "sending" in place unless it is a connection that never opened.
+        attempt = _ATTEMPT.get()
+        if attempt is not None and isinstance(params.exception, aiohttp.ClientConnectorError):
+            attempt.state = "idle"
+
+    tracer = aiohttp.TraceConfig()
+    tracer.on_request_start.append(started)
+    tracer.on_request_end.append(answered)
+    tracer.on_request_exception.append(failed)
+    return tracer
+
+
+def _message_kwargs(embeds: tuple[discord.Embed, ...],
+                    view: discord.ui.View | None) -> dict[str, Any]:
+    return {"embeds": list(embeds), "view": view if view is not None else MISSING,
+            "allowed_mentions": NO_MENTIONS}
+
+
+def _user_ref(user: discord.abc.User) -> UserRef:
+    return UserRef(PLATFORM, str(user.id), user.display_name)
+
+
+def _describe(error: BaseException) -> str:
+    """A short account of an error: Discord's status, code and message, else the exception.
+
+    Neither carries the token: discord.py sends it only in a header and the IDENTIFY payload,
+    and the adapter masks it once more before logging anything built from an exception.
+    """
+    if isinstance(error, discord.HTTPException):
+        text = f"HTTP {error.status} (code {error.code}): {error.text}"
+    else:
+        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return _mask(clip(text, 200))
+
+
+_SECRETS: set[str] = set()  # tokens of started adapters, masked in every description
+
+
+def _mask(text: str) -> str:
+    for secret in _SECRETS:
+        text = text.replace(secret, "***")
+    return text
