@@ -70,7 +70,8 @@ async def telegram(
     """Builds the bot on demand (so a test can choose its questions and settings); stops it."""
     made: list[Harness] = []
 
-    async def make(questions: Sequence[Q] = (Q("kv-cache"),), **overrides: Any) -> Harness:
+    async def make(questions: Sequence[Q] = (Q("kv-cache"),), read_timeout: float = 10.0,
+                   **overrides: Any) -> Harness:
         content = write_pack(tmp_path / f"content{len(made)}", questions)
         values: dict[str, Any] = {
             "database_url": f"sqlite:///{tmp_path}/telegram.db", "content": content,
@@ -83,7 +84,8 @@ async def telegram(
         async def sleep(seconds: float) -> None:
             harness.sleeps.append(seconds)
 
-        harness.adapter = TelegramAdapter(app.service, settings, sleep=sleep)
+        harness.adapter = TelegramAdapter(app.service, settings, sleep=sleep,
+                                          read_timeout=read_timeout)
         app.service.register_messenger(harness.adapter)
         await harness.adapter.start()
         made.append(harness)

@@ -48,6 +48,7 @@ class FakeBotApi:
     errors: dict[tuple[str, int | None], list[dict[str, Any]]] = field(default_factory=dict)
     members: dict[tuple[int, int], str] = field(default_factory=dict)  # (chat, user) → status
     blocked_users: set[int] = field(default_factory=set)  # private chats the bot may not write to
+    slow: dict[str, float] = field(default_factory=dict)  # method → seconds before answering
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -89,6 +90,8 @@ class FakeBotApi:
             queue = self.errors.get(key)
             if queue:
                 return _json(queue.pop(0))
+        if method in self.slow:
+            await asyncio.sleep(self.slow.pop(method))
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _json({"ok": False, "error_code": 404, "description": "Not Found"})

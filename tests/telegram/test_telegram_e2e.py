@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.adapters.telegram.render import visible_text
 from bot.core.i18n import t
+from bot.core.models import ChatRef
 from tests.fakes import FakeClock
 from tests.telegram.conftest import Harness, HarnessFactory, Q
 from tests.telegram.fake_botapi import (
@@ -331,6 +332,27 @@ async def test_a_429_waits_retry_after_and_sends_the_same_message_once(
     assert report.sent == 1 and h.sleeps == [7.0]
     attempts = botapi.sent(GROUP)[-2:]
     assert attempts[0]["text"] == attempts[1]["text"]
+
+
+async def test_a_send_that_times_out_is_marked_uncertain_and_not_sent_twice(
+    telegram: HarnessFactory, botapi: FakeBotApi, clock: FakeClock
+) -> None:
+    h = await telegram(read_timeout=0.2)
+    admin(botapi)
+    await say(botapi, group_chat(GROUP), ALICE, "/subscribe 09:00")
+    botapi.slow["sendMessage"] = 1.0  # the one bounded real wait: longer than the timeout
+    clock.advance(hours=1)
+    report = await h.push()
+    assert report.uncertain == 1 and report.sent == 0
+    chat = await h.app.store.get_chat(ChatRef("telegram", str(GROUP)))
+    assert chat is not None
+    sub = await h.app.store.get_subscription(chat.pk)
+    assert sub is not None
+    assert [state for state, _ in (await h.app.store.delivery_states(sub.pk)).values()] == [
+        "uncertain"]
+    clock.advance(minutes=30)
+    before = len(botapi.sent(GROUP))
+    assert (await h.push()).sent == 0 and len(botapi.sent(GROUP)) == before
 
 
 async def test_a_403_pauses_the_subscription_and_the_next_days_send_nothing(

@@ -84,6 +84,7 @@ class TelegramAdapter:
     def __init__(
         self, service: StudyService, settings: Settings, *, sleep: Sleep | None = None,
         max_retries: int = 3, on_rate_limited: Callable[[], None] | None = None,
+        read_timeout: float = 10.0,
     ) -> None:
         if settings.telegram_token is None:
             raise ValueError("STUDYBOT_TELEGRAM_TOKEN is not set")
@@ -93,6 +94,7 @@ class TelegramAdapter:
         self._sleep = sleep or (lambda seconds: pause(seconds))
         self._max_retries = max_retries
         self._on_rate_limited = on_rate_limited
+        self._read_timeout = read_timeout
         self._resume = asyncio.Event()
         self._resume.set()
         self._recent_reveals: dict[tuple[int, str], dt.datetime] = {}
@@ -111,6 +113,10 @@ class TelegramAdapter:
             # Throttles to Telegram's limits (30/s overall, 20/min per group). 429s are retried
             # in _call, with an injectable sleep, so the limiter's own retries stay off.
             .rate_limiter(AIORateLimiter(max_retries=0))
+            # How long a send may wait for Telegram's answer before it counts as timed out (the
+            # message may still have arrived, so the core does not resend it).
+            .read_timeout(self._read_timeout)
+            .write_timeout(self._read_timeout)
             .build()
         )
         app.add_handler(CallbackQueryHandler(self._on_callback))
