@@ -607,3 +607,23 @@ def test_the_readme_invite_asks_for_exactly_the_permissions_the_bot_uses() -> No
     assert "scope=bot+applications.commands" in readme
     assert INVITE_PERMISSIONS == discord.Permissions(view_channel=True, send_messages=True,
                                                      embed_links=True)
+
+
+async def test_connected_turns_false_while_the_gateway_reconnects_and_back_after_resume(
+    bot: DiscordAdapter,
+) -> None:
+    assert bot.connected
+    client = bot._client
+    assert client is not None
+    client.dispatch("disconnect")
+    for _ in range(100):  # bounded: the listener runs on the next loop turns
+        if not bot.connected:
+            break
+        await asyncio.sleep(0)
+    assert not bot.connected
+    client.dispatch("resumed")
+    for _ in range(100):
+        if bot.connected:
+            break
+        await asyncio.sleep(0)
+    assert bot.connected

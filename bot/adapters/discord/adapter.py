@@ -88,7 +88,15 @@ class StudyClient(discord.Client):
         await self.adapter.on_button(interaction, payload)
 
     async def on_ready(self) -> None:
+        self.adapter.gateway_up = True
         self.adapter.ready.set()
+
+    async def on_resumed(self) -> None:
+        self.adapter.gateway_up = True
+
+    async def on_disconnect(self) -> None:
+        # discord.py reconnects on its own; until it has, /healthz should say we are down.
+        self.adapter.gateway_up = False
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         if interaction.type is not discord.InteractionType.component:
@@ -128,6 +136,7 @@ class DiscordAdapter:
         self.max_ratelimit_timeout = max_ratelimit_timeout
         self._sends: set[_Send] = set()  # sends under way, for their deadlines
         self.ready = asyncio.Event()
+        self.gateway_up = False
         self._client: StudyClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._saved_endpoints: tuple[str, yarl.URL] | None = None
@@ -140,7 +149,7 @@ class DiscordAdapter:
     def connected(self) -> bool:
         client, task = self._client, self._task
         return (client is not None and task is not None and not task.done()
-                and client.is_ready() and not client.is_closed())
+                and client.is_ready() and not client.is_closed() and self.gateway_up)
 
     # ----- lifecycle --------------------------------------------------------------------------
 
