@@ -627,3 +627,23 @@ async def test_connected_turns_false_while_the_gateway_reconnects_and_back_after
             break
         await asyncio.sleep(0)
     assert bot.connected
+
+
+async def test_every_scheduled_post_passes_the_global_rate_limiter(
+    bot: DiscordAdapter, fake: FakeDiscord, service: StudyService, clock: FakeClock,
+) -> None:
+    class CountingThrottle:
+        entered = 0
+
+        async def __aenter__(self) -> None:
+            CountingThrottle.entered += 1
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    bot.throttle = CountingThrottle()
+    await subscribe(fake)
+    await subscribe(fake, user=ALICE, channel=ALICE_DM)
+    clock.advance(hours=1, minutes=1)
+    report = await service.push_due()
+    assert report.sent == 2 and CountingThrottle.entered == 2

@@ -12,11 +12,13 @@ import contextlib
 import contextvars
 import logging
 import re
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
 import discord
 import yarl
+from aiolimiter import AsyncLimiter
 from discord import app_commands
 from discord.app_commands import AppCommandChannel
 from discord.gateway import DiscordWebSocket
@@ -37,6 +39,7 @@ from bot.settings import ConfigError, Settings
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
+GLOBAL_RATE = 45  # requests per second, under Discord's global limit of 50
 ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags"})
 CONTENT_LIMIT = 2000
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -124,8 +127,12 @@ class DiscordAdapter:
 
     def __init__(self, service: StudyService, settings: Settings, *,
                  send_timeout: float = 60.0, ready_timeout: float = 60.0,
-                 guild_ready_timeout: float = 2.0, max_ratelimit_timeout: float = 30.0) -> None:
+                 guild_ready_timeout: float = 2.0, max_ratelimit_timeout: float = 30.0,
+                 throttle: AbstractAsyncContextManager[object] | None = None) -> None:
         self.service = service
+        # discord.py follows the per-route buckets but not Discord's global 50 requests/s; a
+        # push to many channels stays under it with some headroom.
+        self.throttle = throttle or AsyncLimiter(GLOBAL_RATE, 1.0)
         self.settings = settings
         self.send_timeout = send_timeout
         self.ready_timeout = ready_timeout
@@ -273,7 +280,8 @@ class DiscordAdapter:
             # discord.py waits out 429s and its rate-limit buckets inside channel.send.
             async with asyncio.timeout(self.send_timeout) as attempt.deadline:
                 for part in render(message):
-                    sent = await channel.send(**_message_kwargs(part.embeds, part.view()))
+                    async with self.throttle:
+                        sent = await channel.send(**_message_kwargs(part.embeds, part.view()))
                     first = first or str(sent.id)
                     attempt.state = "idle"
         except TimeoutError:
