@@ -76,3 +76,61 @@ def test_an_unsupported_database_url_is_one_clear_line(
     assert main(["db", "migrate"]) == 1
     err = capsys.readouterr().err
     assert "unsupported database 'mysql'" in err and "hunter2secret" not in err
+
+
+def test_content_export_then_import_with_auto_format_copies_a_pack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = REPO / "tests" / "fixtures" / "content" / "valid"
+    monkeypatch.setenv("STUDYBOT_CONTENT", str(source))
+    exported = tmp_path / "demo.jsonl"
+    assert main(["content", "export", "demo", "-o", str(exported)]) == 0
+    monkeypatch.setenv("STUDYBOT_CONTENT", str(tmp_path / "copy"))
+
+    assert main(["content", "import", str(exported), "--pack", "copy", "--dry-run"]) == 0
+    assert "2 new, 0 changed, 0 unchanged; 2 to write (dry run" in capsys.readouterr().out
+    assert not (tmp_path / "copy").exists()
+    assert main(["content", "import", str(exported), "--pack", "copy"]) == 0
+    assert main(["content", "import", str(exported), "--pack", "copy", "--format", "jsonl"]) == 0
+    assert "0 new, 0 changed, 2 unchanged; 0 written" in capsys.readouterr().out
+    assert main(["content", "check", str(tmp_path / "copy")]) == 0
+
+
+def test_content_export_to_stdout_needs_a_format(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STUDYBOT_CONTENT", str(REPO / "tests" / "fixtures" / "content" / "valid"))
+
+    assert main(["content", "export", "demo"]) == 2
+    assert "give --format" in capsys.readouterr().err
+    assert main(["content", "export", "demo", "--format", "anki"]) == 0
+    assert capsys.readouterr().out.startswith("#separator:tab\n#html:true\n#tags column:3\n")
+
+
+def test_content_import_of_a_bad_csv_exits_1_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STUDYBOT_CONTENT", str(tmp_path / "content"))
+    table = tmp_path / "q.csv"
+    table.write_text("question,answer,difficulty\n好问题,好答案,1\n坏问题,坏答案,hard\n",
+                     encoding="utf-8")
+
+    assert main(["content", "import", str(table), "--pack", "mine"]) == 1
+    out = capsys.readouterr().out
+    assert f"error: {table}:3: difficulty: must be 1, 2 or 3, not 'hard'" in out
+    assert not (tmp_path / "content").exists()
+
+
+def test_content_stats_json_counts_the_shipped_bank(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["content", "stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["total"] >= 36 and stats["packs"]["default"] == stats["total"]
+    assert sum(stats["difficulty"].values()) == stats["total"]
+    assert len(stats["longest_answers"]["zh"]) == 10
+
+
+def test_content_stats_of_a_given_folder_prints_a_text_report(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["content", "stats", str(REPO / "tests" / "fixtures" / "content" / "valid")]) == 0
+    assert capsys.readouterr().out.startswith("2 questions in 1 pack\n")

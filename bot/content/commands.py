@@ -8,8 +8,16 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.content.check import check_bank
+from bot.content.formats import (
+    EXPORT_FORMATS,
+    FormatImportReport,
+    detect_format,
+    export_questions,
+    import_file,
+)
 from bot.content.packs import load_bank
-from bot.content.seed_import import ImportedQuestion, import_document
+from bot.content.seed_import import ImportedQuestion, import_document, write_atomically
+from bot.content.stats import content_stats, format_stats
 from bot.core.models import Question
 
 
@@ -25,8 +33,18 @@ def cmd_check(path: Path, out: TextIO) -> int:
 
 
 def cmd_import(
-    file: Path, content_root: Path, pack_id: str, force: bool, dry_run: bool, out: TextIO
+    file: Path,
+    content_root: Path,
+    pack_id: str,
+    force: bool,
+    dry_run: bool,
+    out: TextIO,
+    fmt: str = "auto",
 ) -> int:
+    if fmt == "auto":
+        fmt = detect_format(file)
+    if fmt != "seed":
+        return _import_format(file, content_root, pack_id, fmt, force, dry_run, out)
     try:
         report = import_document(file, content_root, pack_id, force=force, dry_run=dry_run)
     except OSError as exc:
@@ -46,6 +64,109 @@ def cmd_import(
     summary = f"{len(report.written)} to write" if dry_run else f"{len(report.written)} written"
     note = " (dry run: nothing was written)" if dry_run else ""
     print(f"{summary}, {len(report.skipped)} skipped{note}", file=out)
+    return 0
+
+
+def _import_format(
+    file: Path,
+    content_root: Path,
+    pack_id: str,
+    fmt: str,
+    force: bool,
+    dry_run: bool,
+    out: TextIO,
+) -> int:
+    try:
+        report = import_file(file, content_root, pack_id, fmt, force=force, dry_run=dry_run)
+    except OSError as exc:
+        print(f"error: cannot write to {content_root}: {exc}", file=out)
+        return 1
+    for problem in report.problems:
+        print(f"error: {problem}", file=out)
+    if report.problems:
+        print(f"nothing was written ({_plural(len(report.problems), 'problem')} "
+              f"in {file}, read as {fmt})", file=out)
+        return 1
+    _print_import(report, force, out)
+    return 0
+
+
+def _print_import(report: FormatImportReport, force: bool, out: TextIO) -> None:
+    verb = "would write" if report.dry_run else "wrote"
+    if report.pack_toml is not None:
+        print(f"{verb} {report.pack_toml}", file=out)
+    width = max((len(q.id) for q in report.questions), default=0)
+    for q in report.questions:
+        note = ""
+        if q.status == "changed" and not force:
+            note = "  (kept; --force overwrites)"
+        print(f"{q.status:<9}  {q.id:<{width}}  {q.title}{note}", file=out)
+    counts = ", ".join(
+        f"{report.count(status)} {status}" for status in ("new", "changed", "unchanged"))
+    if report.dry_run:
+        print(f"{counts}; {report.written} to write (dry run: nothing was written)", file=out)
+    else:
+        print(f"{counts}; {report.written} written", file=out)
+
+
+def cmd_export(
+    content_root: Path,
+    pack_id: str,
+    fmt: str,
+    output: Path | None,
+    out: TextIO,
+    err: TextIO | None = None,
+) -> int:
+    err = err or sys.stderr
+    if fmt not in EXPORT_FORMATS:
+        print(f"error: unknown export format '{fmt}': use {', '.join(EXPORT_FORMATS)}", file=err)
+        return 1
+    bank, problems = load_bank(content_root)
+    packs = sorted(pack.id for pack in bank.packs)
+    if pack_id not in packs:
+        known = ", ".join(packs) or "none"
+        print(f"error: no pack '{pack_id}' in {content_root} (packs: {known})", file=err)
+        return 1
+    if problems:
+        print(
+            f"warning: {_plural(len(problems), 'problem')} in {content_root}; broken questions "
+            "are left out (run `studybot content check` for details)",
+            file=err,
+        )
+    questions = [q for q in bank.questions if q.pack == pack_id]
+    text = export_questions(questions, fmt)
+    if output is None:
+        out.write(text)
+        return 0
+    try:
+        write_atomically(output, text)
+    except OSError as exc:
+        print(f"error: cannot write {output}: {exc.strerror or exc}", file=err)
+        return 1
+    print(f"wrote {_plural(len(questions), 'question')} of pack '{pack_id}' to {output}", file=err)
+    return 0
+
+
+def cmd_stats(path: Path, as_json: bool, out: TextIO, err: TextIO | None = None) -> int:
+    err = err or sys.stderr
+    bank, problems = load_bank(path)
+    if not bank.packs and problems:
+        for problem in problems:
+            print(f"error: {problem}", file=err)
+        return 1
+    if problems:
+        print(
+            f"warning: {_plural(len(problems), 'problem')} in {path}; broken questions are not "
+            "counted (run `studybot content check` for details)",
+            file=err,
+        )
+    stats = content_stats(bank.questions, (pack.id for pack in bank.packs))
+    if as_json:
+        json.dump(stats.as_json(), out, ensure_ascii=False, indent=2)
+        print(file=out)
+    else:
+        for line in format_stats(stats):
+            print(line, file=out)
     return 0
 
 

@@ -208,10 +208,10 @@ def render_question(
     return "\n".join([
         "---",
         f"id: {qid}",
-        f"title: {_yaml_string(item.title)}",
+        f"title: {yaml_string(item.title)}",
         f"tags: [{', '.join(tags)}]",
         f"difficulty: {difficulty}",
-        f"source: {_yaml_string(f'{document_title} #{item.number}')}",
+        f"source: {yaml_string(f'{document_title} #{item.number}')}",
         "---",
         item.answer,
         "",
@@ -220,19 +220,19 @@ def render_question(
 
 def render_pack_toml(pack_id: str, document: SeedDocument) -> str:
     return "\n".join([
-        f"id = {_toml_string(pack_id)}",
-        f"title = {_toml_string(document.title)}",
+        f"id = {toml_string(pack_id)}",
+        f"title = {toml_string(document.title)}",
         'language = "zh"',
-        f"description = {_toml_string(f'从《{document.title}》导入的题目')}",
+        f"description = {toml_string(f'从《{document.title}》导入的题目')}",
         "",
     ])
 
 
-def _yaml_string(value: str) -> str:
+def yaml_string(value: str) -> str:
     return yaml.safe_dump(value, default_style='"', allow_unicode=True, width=2**31).rstrip("\n")
 
 
-def _toml_string(value: str) -> str:
+def toml_string(value: str) -> str:
     # JSON string escapes are valid TOML ones; TOML additionally forbids a raw DEL.
     return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
@@ -255,7 +255,7 @@ def import_document(
     Everything is validated first, so a document with any problem writes nothing. Existing files
     are skipped unless `force`. Raises OSError only when writing fails.
     """
-    problems = _option_problems(path, pack_id, tags, difficulty)
+    problems = option_problems(path, pack_id, tags, difficulty)
     if problems:
         return ImportReport(problems=tuple(problems), dry_run=dry_run)
     text = read_text(path)
@@ -267,7 +267,7 @@ def import_document(
         return ImportReport(problems=(Problem(path, 0, message),), dry_run=dry_run)
     pack_dir = content_root / "packs" / pack_id
     pack, pack_text, problems = _plan_pack(pack_dir, pack_id, document)
-    used = _ids_in_use(content_root)
+    used = ids_in_use(content_root)
     planned, plan_problems = _plan_questions(path, document, pack_dir, pack, used, tags, difficulty)
     problems += plan_problems
     if problems:
@@ -283,7 +283,7 @@ def import_document(
     )
 
 
-def _option_problems(
+def option_problems(
     path: Path, pack_id: str, tags: Sequence[str], difficulty: int
 ) -> list[Problem]:
     problems = []
@@ -326,7 +326,7 @@ def _plan_questions(
         qid = question_id(pack_dir.name, item.title)
         target = pack_dir / f"{qid}.md"
         text = render_question(qid, item, document.title, tags, difficulty)
-        found = [p.message for p in _validate(target, text, pack)]
+        found = [p.message for p in validate_question_text(target, text, pack)]
         if qid in seen:
             found.append(f"same question as #{seen[qid].number} (line {seen[qid].line})")
         if qid in used and used[qid] != target:
@@ -339,13 +339,13 @@ def _plan_questions(
     return planned, problems
 
 
-def _validate(target: Path, text: str, pack: PackInfo | None) -> list[Problem]:
+def validate_question_text(target: Path, text: str, pack: PackInfo | None) -> list[Problem]:
     # The file is checked exactly as `content check` would check it once written.
     qf, problems = parse_question_file(target, text, pack)
     return problems + (check_question_file(qf) if qf is not None else [])
 
 
-def _ids_in_use(content_root: Path) -> dict[str, Path]:
+def ids_in_use(content_root: Path) -> dict[str, Path]:
     if not (content_root / "packs").is_dir():
         return {}
     used: dict[str, Path] = {}
