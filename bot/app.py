@@ -35,7 +35,9 @@ class App:
     ticker: Ticker
 
     async def close(self) -> None:
-        self.ticker.shutdown()
+        # A tick in flight holds a database connection: let it finish before the pool closes,
+        # or the connection is torn down under it and its close never completes.
+        await self.ticker.drain()
         await self.store.close()
 
 
