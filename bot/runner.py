@@ -43,8 +43,6 @@ def make_adapters(app: App, settings: Settings, metrics: Metrics) -> list[Platfo
     if settings.discord_token is not None:
         from bot.adapters.discord.adapter import DiscordAdapter
 
-        # discord.py retries 429s itself and only logs them: count its log lines.
-        logging.getLogger("discord.http").addFilter(RateLimitLogCounter(metrics, "discord"))
         adapters.append(DiscordAdapter(app.service, settings))
     return adapters
 
@@ -63,6 +61,10 @@ async def run_bot(
     app.service.on_button = metrics.pressed
     adapters: list[PlatformAdapter] = []
     ops: OpsServer | None = None
+    # discord.py retries 429s itself and only logs them: count its log lines while we run.
+    discord_http = logging.getLogger("discord.http")
+    rate_limits = RateLimitLogCounter(metrics, "discord")
+    discord_http.addFilter(rate_limits)
     try:
         adapters = make_adapters(app, settings, metrics)
         for adapter in adapters:
@@ -80,6 +82,7 @@ async def run_bot(
         log.info("stopping")
     finally:
         await _shut_down(app, adapters, ops)
+        discord_http.removeFilter(rate_limits)
 
 
 @dataclass(frozen=True)
