@@ -16,9 +16,11 @@ from bot.clock import OffsetClock
 from bot.content.packs import load_bank
 from bot.core.actions import ActionCodec
 from bot.core.ports import Clock
+from bot.core.push import PushConfig
 from bot.core.study import StudyConfig, StudyService
-from bot.scheduling import Ticker
+from bot.scheduling import PushScheduler
 from bot.settings import Settings
+from bot.storage.journal import FileJournal, default_journal_path
 from bot.storage.sql import SqlStore, open_store
 
 if TYPE_CHECKING:
@@ -32,12 +34,12 @@ class App:
     settings: Settings
     store: SqlStore
     service: StudyService
-    ticker: Ticker
+    scheduler: PushScheduler
 
     async def close(self) -> None:
         # A tick in flight holds a database connection: let it finish before the pool closes,
         # or the connection is torn down under it and its close never completes.
-        await self.ticker.drain()
+        await self.scheduler.drain()
         await self.store.close()
 
 
@@ -58,22 +60,33 @@ async def build_app(settings: Settings, clock: Clock) -> App:
         rollover_hour=settings.rollover_hour,
         grace=dt.timedelta(minutes=settings.push_grace_minutes),
     )
-    service = StudyService(store, bank, clock, codec, config)
-    return App(settings, store, service, Ticker(service, clock, settings.tick_seconds))
+    push = PushConfig(grace=config.grace,
+                      retention=dt.timedelta(days=settings.retention_days),
+                      idle=dt.timedelta(seconds=settings.tick_seconds))
+    service = StudyService(store, bank, clock, codec, config, push)
+    journal = FileJournal(settings.outbox_journal or default_journal_path(settings.database_url))
+    service.push.outbox.journal = journal
+    try:
+        await service.push.recover()
+    except Exception as error:
+        # The marks stay in the journal for the next start; claims are not taken meanwhile
+        # only if the database refuses those too, which the pipeline then reports.
+        log.error("could not write the push marks kept from the last run: %s", error)
+    return App(settings, store, service, PushScheduler(service.push, clock, settings.tick_seconds))
 
 
 @asynccontextmanager
 async def console_session(
     settings: Settings, out: TextIO, clock: OffsetClock | None = None, *, color: bool = False
 ) -> AsyncIterator[tuple[App, ConsoleAdapter]]:
-    """The real app with the console as its only platform, ticker running; closed on exit."""
+    """The real app with the console as its only platform, pushes running; closed on exit."""
     from bot.adapters.console.adapter import ConsoleAdapter
 
     clock = clock or OffsetClock()
     app = await build_app(settings, clock)
-    console = ConsoleAdapter(app.service, out, clock, color=color, tick=app.ticker.tick)
+    console = ConsoleAdapter(app.service, out, clock, color=color, tick=app.scheduler.tick)
     app.service.register_messenger(console)
-    app.ticker.start()
+    app.scheduler.start()
     try:
         yield app, console
     finally:

@@ -4,9 +4,12 @@ STUDYBOT_HTTP_LISTEN is set (`/healthz`, `/metrics`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,13 +21,16 @@ from bot.adapters import PlatformAdapter
 from bot.core.messages import OutgoingMessage
 from bot.core.models import ChatRef
 from bot.core.ports import ChatGone, ChatMoved, Clock, Messenger, SendTimedOut
-from bot.scheduling import Ticker
+from bot.scheduling import PushScheduler
 from bot.settings import split_listen
 from bot.storage.sql import SqlStore
 
 log = logging.getLogger(__name__)
 
 DB_TIMEOUT = 3.0
+COUNT_TIMEOUT = 30.0  # counting every subscription is slow on a big table; it runs aside
+PROBE_TIMEOUT = 5.0
+BACKLOG_SAMPLES = 4
 
 
 class Metrics:
@@ -34,8 +40,8 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.pushes = Counter("studybot_pushes", "Scheduled posts by platform and outcome "
-                              "(sent, gone, moved, timeout, failed)", ["platform", "outcome"],
-                              registry=r)
+                              "(sent, gone, moved, timeout, failed, retry, missed)",
+                              ["platform", "outcome"], registry=r)
         self.rate_limited = Counter("studybot_rate_limited", "429 answers from a platform",
                                     ["platform"], registry=r)
         self.send_seconds = Histogram(
@@ -49,6 +55,9 @@ class Metrics:
                                    ["platform"], registry=r)
         self.connected = Gauge("studybot_adapter_connected", "1 while a platform is connected",
                                ["platform"], registry=r)
+        self.pending_marks = Gauge("studybot_pending_marks",
+                                   "Push outcomes waiting for the database to take them",
+                                   registry=r)
         self.last_tick_age = Gauge("studybot_scheduler_last_tick_age_seconds",
                                    "Seconds since the scheduler last looked for due pushes",
                                    registry=r)
@@ -58,6 +67,11 @@ class Metrics:
 
     def limited(self, platform: str) -> None:
         self.rate_limited.labels(platform).inc()
+
+    def push_outcome(self, platform: str, outcome: str) -> None:
+        """Outcomes the pipeline decides on its own (the sends are counted where they happen)."""
+        if outcome in ("missed", "retry"):
+            self.pushes.labels(platform, outcome).inc()
 
 
 class MeteredMessenger:
@@ -104,20 +118,153 @@ class RateLimitLogCounter(logging.Filter):
         return True
 
 
-class OpsServer:
-    """`/healthz` and `/metrics` on an aiohttp server in the bot's own event loop."""
+class HealthMonitor:
+    """Looks at every part in the background and keeps the answer, so `/healthz` and `/metrics`
+    answer at once from memory and never wait on a lock, a hung platform or a slow count."""
 
     def __init__(
-        self, listen: str, *, store: SqlStore, ticker: Ticker, clock: Clock,
-        adapters: Sequence[PlatformAdapter], metrics: Metrics,
+        self, *, store: SqlStore, scheduler: PushScheduler, clock: Clock,
+        adapters: Sequence[PlatformAdapter], metrics: Metrics, every: float = 5.0,
+        probe_every: float = 10.0, probe_timeout: float = PROBE_TIMEOUT,
+        count_every: float = 60.0,
     ) -> None:
-        self.host, self.port = split_listen(listen)
         self.store = store
-        self.ticker = ticker
+        self.scheduler = scheduler
         self.clock = clock
         self.adapters = adapters
         self.metrics = metrics
+        self.every = every
+        self.probe_every = probe_every
+        self.probe_timeout = probe_timeout
+        self.count_every = count_every
         self.started_at = clock.now()
+        self.answering: dict[str, tuple[bool, str]] = {a.platform: (True, "") for a in adapters}
+        self.database: dict[str, Any] = {"reachable": True, "writable": True}
+        self.backlog: deque[int] = deque(maxlen=BACKLOG_SAMPLES)
+        self._probed_at = -float("inf")
+        self._counted_at = -float("inf")
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="health-monitor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.check()
+            except Exception:  # the monitor must outlive whatever it looks at
+                log.exception("health check failed")
+            await asyncio.sleep(self.every)
+
+    async def check(self, *, probe: bool | None = None, count: bool | None = None) -> None:
+        """Look at every part once (probes and counts only when due unless told)."""
+        started = time.monotonic()
+        if probe if probe is not None else started - self._probed_at >= self.probe_every:
+            self._probed_at = started
+            await asyncio.gather(*(self._probe(a) for a in self.adapters))
+        await self._check_database()
+        if count if count is not None else started - self._counted_at >= self.count_every:
+            self._counted_at = started
+            await self._count()
+
+    async def _probe(self, adapter: PlatformAdapter) -> None:
+        probe = getattr(adapter, "probe", None)
+        if probe is None:
+            return
+        try:
+            await asyncio.wait_for(probe(), self.probe_timeout)
+        except TimeoutError:
+            self.answering[adapter.platform] = (
+                False, f"no answer within {self.probe_timeout:.0f} s")
+        except Exception as error:
+            self.answering[adapter.platform] = (False, str(error)[:200] or type(error).__name__)
+        else:
+            self.answering[adapter.platform] = (True, "")
+
+    async def _check_database(self) -> None:
+        pipeline = self.scheduler.pipeline
+        database: dict[str, Any] = {"reachable": True, "writable": True}
+        try:
+            await asyncio.wait_for(self.store.ping(), DB_TIMEOUT)
+            due = await asyncio.wait_for(self.store.due_count(self.clock.now()), DB_TIMEOUT)
+        except Exception as error:  # any failure to answer is "unreachable"
+            database = {"reachable": False,
+                        "error": str(error)[:200] or type(error).__name__}
+        else:
+            self.backlog.append(due + len(pipeline.outbox.pending))
+            self.metrics.due_backlog.set(due)
+        problem = pipeline.database_error or (
+            "" if pipeline.outbox.writable else pipeline.outbox.last_error)
+        if problem:
+            database["writable"] = False
+            database.setdefault("error", problem[:200])
+        self.database = database
+
+    async def _count(self) -> None:
+        try:
+            per_platform, _ = await asyncio.wait_for(
+                self.store.subscription_counts(self.clock.now()), COUNT_TIMEOUT)
+        except Exception as error:
+            log.warning("metrics: cannot count subscriptions: %s", error)
+            return
+        for adapter in self.adapters:
+            self.metrics.subscriptions.labels(adapter.platform).set(
+                per_platform.get(adapter.platform, 0))
+
+    def growing(self) -> bool:
+        """The backlog rose at every one of the last samples: posts are not going out."""
+        samples = list(self.backlog)
+        return (len(samples) == BACKLOG_SAMPLES and samples[-1] > 0
+                and all(b > a for a, b in itertools.pairwise(samples)))
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """The last look at every part; no I/O."""
+        now = self.clock.now()
+        scheduler = self.scheduler
+        adapters = {}
+        for a in self.adapters:
+            answering, error = self.answering.get(a.platform, (True, ""))
+            part: dict[str, Any] = {"connected": a.connected, "answering": answering}
+            if error:
+                part["error"] = error
+            adapters[a.platform] = part
+        last = scheduler.last_tick
+        age = (now - last).total_seconds() if last else None
+        # Healthy while the pipeline keeps looking: a few missed intervals are slack.
+        allowed = 3 * scheduler.every_seconds + 60
+        waiting = age is None and (now - self.started_at) < dt.timedelta(seconds=allowed)
+        scheduler_ok = scheduler.running and (waiting or (age is not None and age <= allowed))
+        growing = self.growing()
+        ok = (all(a["connected"] and a["answering"] for a in adapters.values())
+              and scheduler_ok and self.database["reachable"] and self.database["writable"]
+              and not growing)
+        body = {
+            "status": "ok" if ok else "unhealthy",
+            "adapters": adapters,
+            "scheduler": {"running": scheduler.running, "ok": scheduler_ok,
+                          "last_tick_age_seconds": None if age is None else round(age, 1)},
+            "database": self.database,
+            "push": {"backlog": self.backlog[-1] if self.backlog else None,
+                     "growing": growing,
+                     "pending_marks": len(scheduler.pipeline.outbox.pending)},
+        }
+        return ok, body
+
+
+class OpsServer:
+    """`/healthz` and `/metrics` on an aiohttp server in the bot's own event loop."""
+
+    def __init__(self, listen: str, monitor: HealthMonitor) -> None:
+        self.host, self.port = split_listen(listen)
+        self.monitor = monitor
+        self.metrics = monitor.metrics
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -138,53 +285,17 @@ class OpsServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def health(self) -> tuple[bool, dict[str, Any]]:
-        now = self.clock.now()
-        adapters = {a.platform: {"connected": a.connected} for a in self.adapters}
-        age = (now - self.ticker.last_tick).total_seconds() if self.ticker.last_tick else None
-        # Healthy while ticks keep coming: a few missed intervals are slack for a slow push.
-        allowed = 3 * self.ticker.every_seconds + 60
-        waiting = age is None and (now - self.started_at) < dt.timedelta(seconds=allowed)
-        scheduler_ok = self.ticker.running and (waiting or (age is not None and age <= allowed))
-        database: dict[str, Any] = {"reachable": True}
-        try:
-            await asyncio.wait_for(self.store.ping(), DB_TIMEOUT)
-        except Exception as error:  # any failure to answer is "unreachable"
-            database = {"reachable": False, "error": str(error)[:200] or type(error).__name__}
-        ok = (all(a["connected"] for a in adapters.values()) and scheduler_ok
-              and database["reachable"])
-        body = {
-            "status": "ok" if ok else "unhealthy",
-            "adapters": adapters,
-            "scheduler": {"running": self.ticker.running, "ok": scheduler_ok,
-                          "last_tick_age_seconds": None if age is None else round(age, 1)},
-            "database": database,
-        }
-        return ok, body
-
     async def _healthz(self, request: web.Request) -> web.Response:
-        ok, body = await self.health()
+        ok, body = self.monitor.health()
         return web.json_response(body, status=200 if ok else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
-        await self._refresh()
+        monitor = self.monitor
+        for adapter in monitor.adapters:
+            self.metrics.connected.labels(adapter.platform).set(1 if adapter.connected else 0)
+        last = monitor.scheduler.last_tick
+        if last is not None:
+            self.metrics.last_tick_age.set((monitor.clock.now() - last).total_seconds())
+        self.metrics.pending_marks.set(len(monitor.scheduler.pipeline.outbox.pending))
         body = generate_latest(self.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-    async def _refresh(self) -> None:
-        """Gauges that are read from the database and the adapters at scrape time."""
-        now = self.clock.now()
-        for adapter in self.adapters:
-            self.metrics.connected.labels(adapter.platform).set(1 if adapter.connected else 0)
-        if self.ticker.last_tick is not None:
-            self.metrics.last_tick_age.set((now - self.ticker.last_tick).total_seconds())
-        try:
-            per_platform, due = await asyncio.wait_for(
-                self.store.subscription_counts(now), DB_TIMEOUT)
-        except Exception as error:
-            log.warning("metrics: cannot read subscription counts: %s", error)
-            return
-        for adapter in self.adapters:
-            self.metrics.subscriptions.labels(adapter.platform).set(
-                per_platform.get(adapter.platform, 0))
-        self.metrics.due_backlog.set(due)

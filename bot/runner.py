@@ -13,7 +13,13 @@ from bot.adapters import PlatformAdapter
 from bot.app import App, build_app
 from bot.clock import SystemClock
 from bot.core.ports import Clock
-from bot.observability import MeteredMessenger, Metrics, OpsServer, RateLimitLogCounter
+from bot.observability import (
+    HealthMonitor,
+    MeteredMessenger,
+    Metrics,
+    OpsServer,
+    RateLimitLogCounter,
+)
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,6 +67,7 @@ async def run_bot(
     app.service.on_button = metrics.pressed
     adapters: list[PlatformAdapter] = []
     ops: OpsServer | None = None
+    monitor: HealthMonitor | None = None
     # discord.py retries 429s itself and only logs them: count its log lines while we run.
     discord_http = logging.getLogger("discord.http")
     rate_limits = RateLimitLogCounter(metrics, "discord")
@@ -70,17 +77,22 @@ async def run_bot(
         for adapter in adapters:
             app.service.register_messenger(MeteredMessenger(adapter, metrics))
             await adapter.start()
-        app.ticker.start()
+        app.scheduler.start()
+        app.service.push.on_outcome = metrics.push_outcome
+        monitor = HealthMonitor(store=app.store, scheduler=app.scheduler, clock=clock,
+                                adapters=adapters, metrics=metrics)
+        monitor.start()
         if settings.http_listen:
-            ops = OpsServer(settings.http_listen, store=app.store, ticker=app.ticker,
-                            clock=clock, adapters=adapters, metrics=metrics)
+            ops = OpsServer(settings.http_listen, monitor)
             await ops.start()
         log.info("studybot running on %s", ", ".join(a.platform for a in adapters))
         if started is not None:
-            started(RunningBot(app, adapters, metrics, ops))
+            started(RunningBot(app, adapters, metrics, ops, monitor))
         await stop.wait()
         log.info("stopping")
     finally:
+        if monitor is not None:
+            await monitor.stop()
         await _shut_down(app, adapters, ops)
         discord_http.removeFilter(rate_limits)
 
@@ -93,6 +105,7 @@ class RunningBot:
     adapters: Sequence[PlatformAdapter]
     metrics: Metrics
     ops: OpsServer | None
+    monitor: HealthMonitor
 
 
 async def _shut_down(
@@ -101,7 +114,7 @@ async def _shut_down(
     if ops is not None:
         await ops.stop()
     # The push in flight finishes first: it needs the adapters' connections to post.
-    await app.ticker.drain()
+    await app.scheduler.drain()
     for adapter in reversed(adapters):
         await adapter.stop()
     await app.close()

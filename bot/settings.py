@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     rollover_hour: int = Field(4, ge=0, le=23)
     push_grace_minutes: int = Field(360, ge=0, le=24 * 60)
     tick_seconds: int = Field(20, ge=1, le=3600)
+    retention_days: int = Field(400, ge=7, le=100 * 365)
+    outbox_journal: Path | None = None  # where push marks wait for the database
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     http_listen: str = ""  # host:port of /healthz and /metrics; empty turns them off
@@ -44,10 +46,12 @@ class Settings(BaseSettings):
     telegram_webhook_url: str = ""  # public https URL; empty means long polling
     telegram_webhook_listen: str = "127.0.0.1:8443"
     telegram_webhook_secret: SecretStr | None = None
+    telegram_rate_limit: float = Field(29.0, ge=0, le=1000)  # messages/s overall; 0: no limit
     discord_token: SecretStr | None = None
     discord_api_url: str = ""
     discord_gateway_url: str = ""
     discord_guild: int | None = None  # sync slash commands to this server only (instant)
+    discord_rate_limit: float = Field(48.0, ge=0, le=1000)  # requests/s overall; 0: no limit
 
     @field_validator("default_timezone")
     @classmethod
@@ -74,6 +78,11 @@ class Settings(BaseSettings):
         if value:
             split_listen(value)
         return value
+
+    @field_validator("outbox_journal", mode="before")
+    @classmethod
+    def _blank_path(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("discord_guild", mode="before")
     @classmethod

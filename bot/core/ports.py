@@ -18,6 +18,7 @@ from bot.core.models import (
     Subscription,
     UserRef,
 )
+from bot.core.push_model import Claim, ClaimResult, Due, History, Mark, Retake
 
 
 class Clock(Protocol):
@@ -114,29 +115,6 @@ class Store(Protocol):
 
     async def pause_chat(self, ref: ChatRef, reason: str) -> int: ...
 
-    async def due_subscriptions(
-        self, now: dt.datetime, platforms: Sequence[str], limit: int
-    ) -> Sequence[Subscription]: ...
-
-    async def claim_delivery(
-        self, subscription: Subscription, local_date: dt.date, next_run_at: dt.datetime,
-        now: dt.datetime,
-    ) -> int | None: ...
-
-    async def skip_run(self, subscription_pk: int, next_run_at: dt.datetime) -> None: ...
-
-    async def mark_delivery(
-        self, delivery_pk: int, state: str, *, now: dt.datetime, message_id: str = "",
-        error: str = "",
-    ) -> None: ...
-
-    async def stale_deliveries(
-        self, claimed_before: dt.datetime, not_before: dt.datetime, platforms: Sequence[str],
-        max_attempts: int,
-    ) -> Sequence[tuple[int, Subscription, dt.date]]: ...
-
-    async def retry_delivery(self, delivery_pk: int, now: dt.datetime) -> bool: ...
-
     async def chat_day(self, chat_pk: int, local_date: dt.date) -> ChatDay | None: ...
 
     async def get_chat_day(self, chat_day_pk: int) -> ChatDay | None: ...
@@ -161,3 +139,33 @@ class Store(Protocol):
     ) -> Sequence[tuple[UserRef, tuple[dt.date, ...]]]: ...
 
     async def close(self) -> None: ...
+
+
+class PushStore(Protocol):
+    """What the push pipeline needs of the store: batch reads and writes, instances."""
+
+    async def due_work(
+        self, platform: str, now: dt.datetime, limit: int, run_id: str,
+        alive_since: dt.datetime,
+    ) -> list[Due]: ...
+
+    async def histories(self, wanted: Sequence[tuple[int, dt.date]]) -> dict[int, History]: ...
+
+    async def claim_batch(
+        self, claims: Sequence[Claim], retakes: Sequence[Retake], skips: Sequence[Claim],
+        run_id: str, now: dt.datetime,
+    ) -> ClaimResult: ...
+
+    async def write_marks(self, marks: Sequence[Mark]) -> None: ...
+
+    async def heartbeat(self, run_id: str, now: dt.datetime) -> None: ...
+
+    async def end_instance(self, run_id: str) -> None: ...
+
+    async def next_due_at(self, platforms: Sequence[str]) -> dt.datetime | None: ...
+
+    async def prune(self, before: dt.datetime, limit: int = 5000) -> tuple[int, int]: ...
+
+    async def move_chat(self, old: ChatRef, new: ChatRef) -> None: ...
+
+    async def pause_subscription(self, subscription_pk: int, reason: str) -> None: ...

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import random
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.core import schedule, streaks
@@ -17,17 +16,10 @@ from bot.core.actions import KIND_OF_GRADE, Action, ActionCodec, Kind
 from bot.core.events import Actor, ButtonPress, Command
 from bot.core.i18n import normalize_language, t
 from bot.core.messages import Button, OutgoingMessage, Response, say
-from bot.core.models import Chat, ChatDay, ChatKind, ChatRef, Grade, Question, Subscription
-from bot.core.ports import (
-    ChatGone,
-    ChatMoved,
-    Clock,
-    DeliveryError,
-    Messenger,
-    QuestionBank,
-    SendTimedOut,
-    Store,
-)
+from bot.core.models import Chat, ChatDay, ChatKind, ChatRef, Grade, Question
+from bot.core.ports import Clock, Messenger, QuestionBank, Store
+from bot.core.push import PushConfig, PushPipeline, PushReport
+from bot.core.push_model import History
 from bot.core.text import Block, bullet, paragraph, parse_markdown
 
 log = logging.getLogger(__name__)
@@ -47,10 +39,6 @@ class StudyConfig:
     default_language: str = "zh"
     rollover_hour: int = 4
     grace: dt.timedelta = dt.timedelta(hours=6)  # a push missed by less than this is still sent
-    stale_claim: dt.timedelta = dt.timedelta(minutes=10)  # a claim older than this was cut off
-    max_attempts: int = 3
-    batch: int = 500
-    concurrency: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,34 +51,23 @@ class Selection:
     gone_tags: tuple[str, ...] = ()
 
 
-@dataclass(slots=True)
-class PushReport:
-    sent: int = 0
-    failed: int = 0
-    paused: int = 0
-    missed: int = 0
-    moved: int = 0
-    uncertain: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
 class StudyService:
     def __init__(
         self, store: Store, bank: QuestionBank, clock: Clock, codec: ActionCodec,
-        config: StudyConfig | None = None,
+        config: StudyConfig | None = None, push: PushConfig | None = None,
     ) -> None:
         self.store = store
         self.bank = bank
         self.clock = clock
         self.codec = codec
         self.config = config or StudyConfig()
-        self._messengers: dict[str, Messenger] = {}
+        self.push = PushPipeline(store, self, clock,  # type: ignore[arg-type]
+                                 push or PushConfig(grace=self.config.grace))
         # Told the platform of every button press handled (metrics); None when nobody counts.
         self.on_button: Callable[[str], None] | None = None
-        self._push_lock = asyncio.Lock()
 
     def register_messenger(self, messenger: Messenger) -> None:
-        self._messengers[messenger.platform] = messenger
+        self.push.register(messenger)
 
     # ----- events in --------------------------------------------------------------------------
 
@@ -190,6 +167,7 @@ class StudyService:
         next_at = schedule.next_run(at, zone, now)
         await self.store.set_chat_timezone(chat.pk, zone)
         await self.store.subscribe(chat.pk, at, zone, next_at)
+        self.push.wake()
         return say(_text(t(lang, "subscribed", time=at.strftime("%H:%M"), zone=zone,
                            when=self._when(next_at, zone, now, lang))))
 
@@ -405,16 +383,11 @@ class StudyService:
         existing = await self.store.chat_day(chat.pk, local_date)
         if existing is not None:
             return existing
-        ids = self.candidates(chat)
-        if not ids:
-            return None
         cycle, used = await self.store.used_questions(chat.pk)
-        pick = _next_in_order(ids, used, chat.ref.key, cycle)
-        if pick is None:  # every question shown: start a new order
-            cycle += 1
-            pick = _next_in_order(ids, set(), chat.ref.key, cycle)
-        assert pick is not None
-        return await self.store.add_chat_day(chat.pk, local_date, pick, cycle)
+        picked = self.pick_question(chat, History(cycle, used))
+        if picked is None:
+            return None
+        return await self.store.add_chat_day(chat.pk, local_date, *picked)
 
     def question_message(self, day: ChatDay, language: str) -> OutgoingMessage:
         question = self.bank.get(day.question_id)
@@ -454,96 +427,24 @@ class StudyService:
     # ----- the daily push ---------------------------------------------------------------------
 
     async def push_due(self) -> PushReport:
-        """Send every due post once. Called by the scheduler's ticker; safe to call concurrently."""
-        report = PushReport()
-        if not self._messengers:
-            return report
-        async with self._push_lock:
-            now = self.clock.now()
-            platforms = tuple(self._messengers)
-            await self._resend_stale(now, platforms, report)
-            due = await self.store.due_subscriptions(now, platforms, self.config.batch)
-            gate = asyncio.Semaphore(self.config.concurrency)
+        """Send every post due now and write the marks: one pass of the push pipeline."""
+        return await self.push.run_once()
 
-            async def one(sub: Subscription) -> None:
-                async with gate:
-                    try:
-                        await self._push_one(sub, now, report)
-                    except Exception as error:
-                        # One broken chat must not stop the others; its claim is retried later.
-                        log.exception("push to chat %s failed unexpectedly", sub.chat.pk)
-                        report.failed += 1
-                        report.errors.append(repr(error)[:200])
-
-            await asyncio.gather(*(one(sub) for sub in due))
-        return report
-
-    async def _push_one(self, sub: Subscription, now: dt.datetime, report: PushReport) -> None:
-        zone = sub.chat.timezone
-        local_date = schedule.local_date_of_run(sub.next_run_at, zone)
-        following = schedule.next_run(sub.local_time, zone, max(now, sub.next_run_at))
-        if now - sub.next_run_at > self.config.grace:
-            await self.store.skip_run(sub.pk, following)
-            report.missed += 1
-            log.info("skipped a push missed by more than the grace window: chat %s, %s",
-                     sub.chat.pk, local_date)
-            return
-        delivery = await self.store.claim_delivery(sub, local_date, following, now)
-        if delivery is None:
-            return  # already claimed for that date: never post twice
-        await self._deliver(delivery, sub, local_date, report)
-
-    async def _resend_stale(
-        self, now: dt.datetime, platforms: Sequence[str], report: PushReport
-    ) -> None:
-        stale = await self.store.stale_deliveries(
-            now - self.config.stale_claim, now - self.config.grace, platforms,
-            self.config.max_attempts)
-        for delivery, sub, local_date in stale:
-            if await self.store.retry_delivery(delivery, now):
-                await self._deliver(delivery, sub, local_date, report)
-
-    async def _deliver(
-        self, delivery: int, sub: Subscription, local_date: dt.date, report: PushReport
-    ) -> None:
-        chat = sub.chat
-        now = self.clock.now()
-        day = await self.question_of_day(chat, local_date)
-        if day is None:
-            await self.store.mark_delivery(delivery, "failed", now=now, error="no questions")
-            report.failed += 1
-            return
-        message = self.question_message(day, chat.language)
-        messenger = self._messengers[chat.ref.platform]
-        target = chat.ref
-        for _ in range(2):  # a second round only after the chat moved
-            try:
-                message_id = await messenger.send(target, message)
-            except ChatMoved as moved:
-                await self.store.move_chat(target, moved.new_chat)
-                log.info("chat %s moved to %s; delivering there", chat.pk, moved.new_chat.chat_id)
-                report.moved += 1
-                target = moved.new_chat
-                continue
-            except ChatGone as gone:
-                await self.store.pause_subscription(sub.pk, f"gone: {gone}")
-                await self.store.mark_delivery(delivery, "failed", now=now, error=str(gone))
-                log.warning("paused the subscription of chat %s: %s", chat.pk, gone)
-                report.paused += 1
-            except SendTimedOut as timeout:
-                # It may have arrived: posting again could duplicate it, so we don't.
-                await self.store.mark_delivery(delivery, "uncertain", now=now, error=str(timeout))
-                log.warning("push to chat %s timed out; not retried", chat.pk)
-                report.uncertain += 1
-            except (DeliveryError, OSError) as error:
-                await self.store.mark_delivery(delivery, "retry", now=now, error=str(error)[:200])
-                log.warning("push to chat %s failed, will retry: %s", chat.pk, error)
-                report.failed += 1
-                report.errors.append(str(error)[:200])
-            else:
-                await self.store.mark_delivery(delivery, "sent", now=now, message_id=message_id)
-                report.sent += 1
-            return
+    def pick_question(self, chat: Chat, history: History) -> tuple[str, int] | None:
+        """The chat's next question and its cycle, given what it had; the history is updated so
+        a second pick in the same batch never repeats the first."""
+        ids = self.candidates(chat)
+        if not ids:
+            return None
+        cycle = history.cycle
+        pick = _next_in_order(ids, history.used, chat.ref.key, cycle)
+        if pick is None:  # every question shown: start a new order
+            cycle += 1
+            history.cycle, history.used = cycle, set()
+            pick = _next_in_order(ids, set(), chat.ref.key, cycle)
+        assert pick is not None
+        history.used.add(pick)
+        return pick, cycle
 
     # ----- platform notices -------------------------------------------------------------------
 

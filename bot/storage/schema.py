@@ -77,14 +77,20 @@ deliveries = Table(
     Column("subscription_pk", Integer, ForeignKey("subscriptions.pk", ondelete="CASCADE"),
            nullable=False),
     Column("local_date", Date, nullable=False),
-    Column("state", String(16), nullable=False),  # claimed, sent, retry, failed, uncertain
+    # claimed, sent, retry (again at retry_at), failed, uncertain, missed (out of grace)
+    Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("claimed_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
     Column("message_id", String(64), nullable=False, server_default=""),
     Column("error", Text, nullable=False, server_default=""),
+    Column("claimed_by", String(36), nullable=False, server_default=""),  # an instance's run id
+    Column("due_at", UTCDateTime),  # when the post was scheduled, for the grace window
+    Column("retry_at", UTCDateTime),  # state retry: not before this instant
     UniqueConstraint("subscription_pk", "local_date", name="uq_deliveries_once"),
     Index("ix_deliveries_state", "state", "claimed_at"),
+    Index("ix_deliveries_retry", "state", "retry_at"),
+    Index("ix_deliveries_claimed_at", "claimed_at"),
 )
 
 chat_days = Table(
@@ -133,6 +139,15 @@ study_days = Table(
     Column("counted_at", UTCDateTime, nullable=False),
     Column("zone", String(64), nullable=False),
     Column("chat_day_pk", Integer, ForeignKey("chat_days.pk"), nullable=False),
+)
+
+# Running instances and when each last showed it is alive: a claim held by an instance that
+# stopped showing it is cut off, and is sent again by whoever is alive.
+instances = Table(
+    "instances", metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
 )
 
 bot_state = Table(

@@ -11,7 +11,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, and_, event, func, or_, select, update
+from sqlalchemy import Connection, and_, event, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
@@ -25,6 +25,7 @@ from bot.core.models import (
     Subscription,
     UserRef,
 )
+from bot.storage.push import PushStoreMixin
 from bot.storage.schema import (
     bot_state,
     chat_days,
@@ -38,7 +39,7 @@ from bot.storage.schema import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0003"
+HEAD = "0004"
 
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
             "postgres": "postgresql+asyncpg"}
@@ -82,7 +83,9 @@ def _sqlite_tuning(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a committed claim survives a power cut or a file system gone read-only; with
+        # NORMAL the last commits can vanish with the WAL, and their posts go out twice.
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
@@ -100,7 +103,7 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-class SqlStore:
+class SqlStore(PushStoreMixin):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
@@ -296,90 +299,12 @@ class SqlStore:
                 active=False, paused_reason=reason[:500], updated_at=_now()))
         return int(result.rowcount or 0)
 
-    async def due_subscriptions(
-        self, now: dt.datetime, platforms: Sequence[str], limit: int
-    ) -> Sequence[Subscription]:
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(_subscription_query().where(
-                subscriptions.c.active.is_(True), subscriptions.c.next_run_at <= now,
-                chats.c.platform.in_(platforms)).order_by(
-                subscriptions.c.next_run_at).limit(limit))).all()
-        return [_subscription(r) for r in rows]
-
-    async def claim_delivery(
-        self, subscription: Subscription, local_date: dt.date, next_run_at: dt.datetime,
-        now: dt.datetime,
-    ) -> int | None:
-        """Claim (subscription, local date) and move the subscription to its next run, at once.
-
-        Returns the delivery's key, or None when that date was claimed before (by an earlier run
-        or another instance): the caller must then not send.
-        """
-        async with self.engine.begin() as conn:
-            stmt = self._insert(deliveries).values(
-                subscription_pk=subscription.pk, local_date=local_date, state="claimed",
-                attempts=1, claimed_at=now)
-            result = await conn.execute(stmt.on_conflict_do_nothing(
-                index_elements=["subscription_pk", "local_date"]))
-            await conn.execute(update(subscriptions).where(
-                subscriptions.c.pk == subscription.pk,
-                subscriptions.c.next_run_at == subscription.next_run_at).values(
-                next_run_at=next_run_at))
-            if not result.rowcount:
-                return None
-            pk = await conn.scalar(select(deliveries.c.pk).where(
-                deliveries.c.subscription_pk == subscription.pk,
-                deliveries.c.local_date == local_date))
-        return int(pk) if pk is not None else None
-
-    async def skip_run(self, subscription_pk: int, next_run_at: dt.datetime) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(update(subscriptions).where(
-                subscriptions.c.pk == subscription_pk).values(next_run_at=next_run_at))
-
-    async def mark_delivery(
-        self, delivery_pk: int, state: str, *, now: dt.datetime, message_id: str = "",
-        error: str = "",
-    ) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(update(deliveries).where(deliveries.c.pk == delivery_pk).values(
-                state=state, finished_at=now, message_id=message_id[:64], error=error[:500]))
-
     async def delivery_states(self, subscription_pk: int) -> dict[dt.date, tuple[str, int]]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(
                 deliveries.c.local_date, deliveries.c.state, deliveries.c.attempts).where(
                 deliveries.c.subscription_pk == subscription_pk))).all()
         return {r.local_date: (r.state, r.attempts) for r in rows}
-
-    async def stale_deliveries(
-        self, claimed_before: dt.datetime, not_before: dt.datetime, platforms: Sequence[str],
-        max_attempts: int,
-    ) -> Sequence[tuple[int, Subscription, dt.date]]:
-        """Deliveries to send again: cut off mid-send (claimed long ago) or failed temporarily."""
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(
-                select(*_SUBSCRIPTION_COLUMNS, deliveries.c.pk.label("delivery_pk"),
-                       deliveries.c.local_date,
-                ).select_from(deliveries.join(subscriptions).join(chats)).where(
-                    subscriptions.c.active.is_(True),
-                    chats.c.platform.in_(platforms),
-                    deliveries.c.attempts < max_attempts,
-                    deliveries.c.claimed_at >= not_before,
-                    or_(deliveries.c.state == "retry",
-                        and_(deliveries.c.state == "claimed",
-                             deliveries.c.claimed_at < claimed_before)),
-                ).order_by(deliveries.c.claimed_at))).all()
-        return [(r.delivery_pk, _subscription(r), r.local_date) for r in rows]
-
-    async def retry_delivery(self, delivery_pk: int, now: dt.datetime) -> bool:
-        """Take a stale delivery for one more attempt; False if someone else took it first."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(update(deliveries).where(
-                deliveries.c.pk == delivery_pk,
-                deliveries.c.state.in_(("claimed", "retry"))).values(
-                state="claimed", attempts=deliveries.c.attempts + 1, claimed_at=now))
-        return bool(result.rowcount)
 
     # ----- questions of the day ---------------------------------------------------------------
 

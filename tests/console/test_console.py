@@ -55,7 +55,7 @@ async def test_a_study_session_in_the_console_from_subscribe_to_leaderboard(
             return out.take()
 
         assert "09:00" in await say("/subscribe 09:00 Asia/Shanghai")
-        await app.ticker.tick()
+        await app.scheduler.tick()
         assert out.take() == ""  # 08:30: nothing due yet
 
         pushed = await say(":clock +30m")  # the scheduler ticks as the clock moves

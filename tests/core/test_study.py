@@ -9,6 +9,7 @@ from bot.core.events import Actor, ButtonPress, Command
 from bot.core.messages import OutgoingMessage, Response
 from bot.core.models import ChatKind, ChatRef, UserRef
 from bot.core.ports import ChatGone, ChatMoved, SendTimedOut, TemporaryFailure
+from bot.core.push import PushReport
 from bot.core.study import StudyService
 from bot.core.text import plain_text
 from bot.storage.sql import SqlStore
@@ -179,7 +180,7 @@ async def test_after_a_restart_nothing_is_posted_twice(
     assert len(messenger.sent) == 1
 
 
-async def test_a_claim_cut_off_by_a_crash_is_sent_again_after_a_restart(
+async def test_a_claim_cut_off_by_a_crash_is_sent_again_once_its_instance_stops_beating(
     service: StudyService, store: SqlStore, clock: FakeClock, messenger: RecordingMessenger
 ) -> None:
     await subscribe_at_nine(service)
@@ -188,17 +189,18 @@ async def test_a_claim_cut_off_by_a_crash_is_sent_again_after_a_restart(
     assert chat is not None
     sub = await store.get_subscription(chat.pk)
     assert sub is not None
-    # The process claimed the date, then died before sending.
-    following = sub.next_run_at + dt.timedelta(days=1)
-    assert await store.claim_delivery(sub, dt.date(2026, 3, 2), following, clock.now())
-    assert (await service.push_due()).sent == 0  # a fresh claim may still be in flight
-    clock.advance(minutes=11)
+    # The process showed it was alive, claimed the date, then died before sending.
+    await service.push.beat()
+    assert len(await service.push.claim("console", 10, PushReport())) == 1
     restarted = StudyService(store, service.bank, clock, service.codec, service.config)
     restarted.register_messenger(messenger)
+    assert (await restarted.push_due()).sent == 0  # its owner may still be sending it
+    clock.advance(seconds=31)  # the owner's lease ran out without a heartbeat
     assert (await restarted.push_due()).sent == 1
     assert (await restarted.push_due()).sent == 0
     states = await store.delivery_states(sub.pk)
     assert states[dt.date(2026, 3, 2)] == ("sent", 2)
+    assert len(messenger.sent) == 1
 
 
 async def test_a_blocked_bot_pauses_that_subscription_and_the_others_still_get_theirs(

@@ -32,13 +32,14 @@ async def test_telegram_and_discord_run_together_and_report_health_each(
         running = await asyncio.wait_for(asyncio.shield(ready), 30)
         assert [a.platform for a in running.adapters] == ["telegram", "discord"]
         assert running.ops is not None
-        await running.app.ticker.tick()
+        await running.app.scheduler.tick()
+        await running.monitor.check(probe=True)
         async with aiohttp.ClientSession() as http, http.get(
                 f"http://127.0.0.1:{running.ops.port}/healthz") as answer:
             body = await answer.json()
         assert answer.status == 200, body
-        assert body["adapters"] == {"telegram": {"connected": True},
-                                    "discord": {"connected": True}}
+        assert body["adapters"] == {"telegram": {"connected": True, "answering": True},
+                                    "discord": {"connected": True, "answering": True}}
 
         botapi.push(text_message(private_chat(5), user(5), "/help"))
         assert "/subscribe" in (await botapi.wait_for("sendMessage", chat_id=5))[0]["text"]

@@ -66,13 +66,15 @@ def sample(metrics_text: str, name: str, **labels: str) -> float:
 async def test_healthz_is_200_with_each_part_reported_while_everything_works(
     running: RunningBot,
 ) -> None:
-    await running.app.ticker.tick()
+    await running.app.scheduler.tick()
+    await running.monitor.check(probe=True)
     status, body = await get(running, "/healthz")
     assert status == 200, body
     assert body["status"] == "ok"
-    assert body["adapters"] == {"telegram": {"connected": True}}
+    assert body["adapters"] == {"telegram": {"connected": True, "answering": True}}
     assert body["scheduler"]["running"] and body["scheduler"]["last_tick_age_seconds"] == 0
-    assert body["database"] == {"reachable": True}
+    assert body["database"] == {"reachable": True, "writable": True}
+    assert body["push"] == {"backlog": 0, "growing": False, "pending_marks": 0}
 
 
 async def test_healthz_is_503_when_the_database_is_gone(
@@ -80,6 +82,7 @@ async def test_healthz_is_503_when_the_database_is_gone(
 ) -> None:
     for file in (tmp_path / "db").iterdir():
         file.unlink()
+    await running.monitor.check()
     status, body = await get(running, "/healthz")
     assert status == 503
     assert body["status"] == "unhealthy" and body["database"]["reachable"] is False
@@ -89,7 +92,7 @@ async def test_healthz_is_503_when_the_database_is_gone(
 async def test_healthz_is_503_when_the_scheduler_stopped_ticking(
     running: RunningBot, clock: FakeClock
 ) -> None:
-    await running.app.ticker.tick()
+    await running.app.scheduler.tick()
     clock.advance(hours=4)  # three intervals of 3600 s plus slack have passed without a tick
     status, body = await get(running, "/healthz")
     assert status == 503 and body["scheduler"]["ok"] is False
@@ -101,18 +104,22 @@ async def test_metrics_count_pushes_presses_and_subscriptions(
     botapi.members[(GROUP, ALICE)] = "creator"
     botapi.push(text_message(group_chat(GROUP), user(ALICE), "/subscribe 09:00"))
     await botapi.wait_for("sendMessage", chat_id=GROUP)
+    await running.monitor.check(count=True)
     _, before = await get(running, "/metrics")
     assert sample(before, "studybot_subscriptions", platform="telegram") == 1
     assert sample(before, "studybot_pushes_total", platform="telegram", outcome="sent") == 0
 
+    await running.monitor.check(count=True)
     clock.advance(hours=1, minutes=5)
+    await running.monitor.check()
     _, due = await get(running, "/metrics")
     assert sample(due, "studybot_due_backlog") == 1
-    await running.app.ticker.tick()
+    await running.app.scheduler.tick()
     post = (await botapi.wait_for("sendMessage", 2, chat_id=GROUP))[1]
     botapi.push(callback(user(ALICE), sent_message(post), buttons(post)[1][0]["callback_data"]))
     await botapi.wait_for("answerCallbackQuery")
 
+    await running.monitor.check()
     _, after = await get(running, "/metrics")
     assert sample(after, "studybot_pushes_total", platform="telegram", outcome="sent") == 1
     assert sample(after, "studybot_send_seconds_count", platform="telegram") == 1
@@ -136,7 +143,7 @@ async def test_a_429_is_counted_in_the_metrics(
     botapi.fail("sendMessage", 429, "Too Many Requests: retry after 5", chat_id=GROUP,
                 parameters={"retry_after": 5})
     clock.advance(hours=1, minutes=5)
-    await running.app.ticker.tick()
+    await running.app.scheduler.tick()
     _, text = await get(running, "/metrics")
     assert sample(text, "studybot_rate_limited_total", platform="telegram") == 1
     assert sample(text, "studybot_pushes_total", platform="telegram", outcome="sent") == 1

@@ -12,6 +12,7 @@ from alembic import command
 from sqlalchemy import insert, text
 
 from bot.core.models import ChatKind, ChatRef, Grade, UserRef
+from bot.core.push_model import Claim
 from bot.storage.schema import chats, subscriptions
 from bot.storage.sql import HEAD, _alembic_config, open_store
 
@@ -27,7 +28,7 @@ async def test_a_new_database_is_created_at_the_latest_schema(tmp_path: Path) ->
     tables = {r[0] for r in sqlite3.connect(tmp_path / "nested/dir/bot.db").execute(
         "select name from sqlite_master where type='table'")}
     assert {"chats", "subscriptions", "deliveries", "chat_days", "users", "grades",
-            "study_days", "reveals", "bot_state", "alembic_version"} <= tables
+            "study_days", "reveals", "bot_state", "instances", "alembic_version"} <= tables
 
 
 async def test_a_database_of_the_previous_version_is_upgraded_in_place_keeping_its_data(
@@ -91,9 +92,11 @@ async def test_only_one_of_many_concurrent_claims_for_a_date_wins(tmp_path: Path
                                        timezone="Asia/Shanghai")
         sub = await store.subscribe(chat.pk, dt.time(9), "Asia/Shanghai", NOW)
         following = NOW + dt.timedelta(days=1)
+        claim = Claim(sub, dt.date(2026, 3, 2), NOW, following, chat_pk=chat.pk,
+                      question_id="q1")
         results = await asyncio.gather(*(
-            store.claim_delivery(sub, dt.date(2026, 3, 2), following, NOW) for _ in range(10)))
-        assert sum(1 for r in results if r is not None) == 1
+            store.claim_batch([claim], [], [], f"instance-{i}", NOW) for i in range(10)))
+        assert sum(len(r.claimed) for r in results) == 1
         moved = await store.get_subscription(chat.pk)
         assert moved is not None and moved.next_run_at == following
     finally:
@@ -162,7 +165,7 @@ async def test_a_0002_database_gains_empty_pack_and_tag_choices_for_its_chats(
 
     upgraded = await open_store(url)
     try:
-        assert await upgraded.schema_revision() == HEAD == "0003"
+        assert await upgraded.schema_revision() == HEAD == "0004"
         chat = await upgraded.get_chat(ChatRef("discord", "9"))
         assert chat is not None and (chat.packs, chat.tags) == ((), ())
     finally:
@@ -203,7 +206,8 @@ async def test_a_chats_packs_and_tags_are_kept_and_travel_with_its_subscription(
         again = await store.ensure_chat(ref, ChatKind.GROUP, language="en", timezone="UTC")
         assert again.packs == ("default", "extra") and again.tags == ("rag", "alignment")
         await store.subscribe(chat.pk, dt.time(9), "UTC", NOW)
-        [due] = await store.due_subscriptions(NOW, ["telegram"], 10)
+        [work] = await store.due_work("telegram", NOW, 10, "me", NOW)
+        due = work.subscription
         assert due.chat.packs == ("default", "extra") and due.chat.tags == ("rag", "alignment")
         await store.set_chat_selection(chat.pk, packs=[])  # the tags stay as they were
         cleared = await store.get_chat_by_pk(chat.pk)

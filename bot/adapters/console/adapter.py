@@ -37,6 +37,7 @@ class _Shown:
 
 class ConsoleAdapter:
     platform = PLATFORM
+    concurrency = 1  # one post at a time, so the terminal shows them in order
 
     def __init__(self, service: StudyService, out: TextIO, clock: OffsetClock | None = None,
                  *, color: bool = False,

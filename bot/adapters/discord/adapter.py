@@ -39,7 +39,6 @@ from bot.settings import ConfigError, Settings
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-GLOBAL_RATE = 45  # requests per second, under Discord's global limit of 50
 ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags"})
 CONTENT_LIMIT = 2000
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -124,6 +123,8 @@ class DiscordAdapter:
     """The Discord platform: lifecycle, events in, and the Messenger for scheduled posts."""
 
     platform = PLATFORM
+    # Posts sent at once by the push pipeline; the global limiter sets the actual pace.
+    concurrency = 32
 
     def __init__(self, service: StudyService, settings: Settings, *,
                  send_timeout: float = 60.0, ready_timeout: float = 60.0,
@@ -132,7 +133,11 @@ class DiscordAdapter:
         self.service = service
         # discord.py follows the per-route buckets but not Discord's global 50 requests/s; a
         # push to many channels stays under it with some headroom.
-        self.throttle = throttle or AsyncLimiter(GLOBAL_RATE, 1.0)
+        rate = settings.discord_rate_limit
+        # One request per 1/rate s, evenly spaced: a bucket that allows a burst on top of the
+        # rate would overrun 50 requests in a second at the start of a push.
+        self.throttle = throttle or (AsyncLimiter(1, 1 / rate) if rate > 0
+                                     else contextlib.nullcontext())
         self.settings = settings
         self.send_timeout = send_timeout
         self.ready_timeout = ready_timeout
@@ -259,6 +264,13 @@ class DiscordAdapter:
         if self._saved_endpoints is not None:
             Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._saved_endpoints
             self._saved_endpoints = None
+
+    async def probe(self) -> None:
+        """Ask Discord's REST API something small; raises when it does not answer."""
+        client = self._client
+        if client is None or client.is_closed():
+            raise TemporaryFailure("Discord is not connected")
+        await client.application_info()
 
     # ----- Messenger --------------------------------------------------------------------------
 

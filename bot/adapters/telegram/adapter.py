@@ -78,8 +78,23 @@ T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 
 
+class _HandledRateLimit(logging.Filter):
+    """PTB's rate limiter logs every 429 it gives up on with a traceback at ERROR; with its own
+    retries off, each of those is a 429 this adapter waits out and resends, so it is no error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Rate limit hit after maximum of")
+
+
+_RATE_LIMIT_LOG = logging.getLogger("telegram.ext.AIORateLimiter")
+if not any(isinstance(f, _HandledRateLimit) for f in _RATE_LIMIT_LOG.filters):
+    _RATE_LIMIT_LOG.addFilter(_HandledRateLimit())
+
+
 class TelegramAdapter:
     platform = PLATFORM
+    # Posts sent at once by the push pipeline; the rate limiter sets the actual pace.
+    concurrency = 64
 
     def __init__(
         self, service: StudyService, settings: Settings, *, sleep: Sleep | None = None,
@@ -106,19 +121,26 @@ class TelegramAdapter:
     # ----- lifecycle --------------------------------------------------------------------------
 
     def _build(self) -> Application[Any, Any, Any, Any, Any, Any]:
-        app = (
+        rate = self.settings.telegram_rate_limit
+        builder = (
             ApplicationBuilder()
             .token(self._token)
             .base_url(self.settings.telegram_api_url)
-            # Throttles to Telegram's limits (30/s overall, 20/min per group). 429s are retried
-            # in _call, with an injectable sleep, so the limiter's own retries stay off.
-            .rate_limiter(AIORateLimiter(max_retries=0))
+            # Many sends at once need as many connections, or they queue for the pool.
+            .connection_pool_size(self.concurrency + 8)
+            .pool_timeout(30.0)
             # How long a send may wait for Telegram's answer before it counts as timed out (the
             # message may still have arrived, so the core does not resend it).
             .read_timeout(self._read_timeout)
             .write_timeout(self._read_timeout)
-            .build()
         )
+        if rate > 0:
+            # Throttles to Telegram's limits: `rate` messages/s overall, evenly spaced (a burst
+            # of 30 on top of 30/s draws 429s), and 20 per minute per group. 429s are retried
+            # in _call, with an injectable sleep, so the limiter's own retries stay off.
+            builder = builder.rate_limiter(AIORateLimiter(
+                overall_max_rate=1, overall_time_period=1 / rate, max_retries=0))
+        app = builder.build()
         app.add_handler(CallbackQueryHandler(self._on_callback))
         app.add_handler(ChatMemberHandler(self._on_my_chat_member,
                                           ChatMemberHandler.MY_CHAT_MEMBER))
@@ -201,6 +223,10 @@ class TelegramAdapter:
             except TelegramError as error:
                 log.warning("telegram: could not publish the command menu: %s",
                             self._clean(error))
+
+    async def probe(self) -> None:
+        """Ask Telegram something small; raises when it does not answer (health checks)."""
+        await self.app.bot.get_me(read_timeout=5.0, connect_timeout=5.0)
 
     # ----- Messenger: scheduled posts ---------------------------------------------------------
 

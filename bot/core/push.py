@@ -1,0 +1,584 @@
+"""The daily push as a pipeline: claim a batch, send at each platform's own pace, write marks
+in batches through an outbox that outlives a database that cannot write for a while.
+
+Each platform has a lane: it claims what is due for that platform only (runs whose time has
+come, retries whose time has come, claims left by an instance that died) and hands the posts
+to that platform's workers, so one platform's outage or rate limits never slow another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Protocol
+
+from bot.core import schedule
+from bot.core.models import ChatDay, Subscription
+from bot.core.ports import (
+    ChatGone,
+    ChatMoved,
+    Clock,
+    DeliveryError,
+    Messenger,
+    PushStore,
+    SendTimedOut,
+)
+from bot.core.push_model import Claim, Due, History, Mark, Retake
+
+if TYPE_CHECKING:
+    from bot.core.study import StudyService
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PushConfig:
+    grace: dt.timedelta = dt.timedelta(hours=6)  # a post later than this is missed, not sent
+    batch: int = 200  # posts claimed per transaction
+    retry_base: dt.timedelta = dt.timedelta(seconds=5)  # first retry after about this long
+    retry_cap: dt.timedelta = dt.timedelta(minutes=5)  # retries never further apart than this
+    lease: dt.timedelta = dt.timedelta(seconds=30)  # an instance unseen this long has died
+    heartbeat: dt.timedelta = dt.timedelta(seconds=10)
+    idle: dt.timedelta = dt.timedelta(seconds=20)  # longest wait between looks at the store
+    retention: dt.timedelta = dt.timedelta(days=400)  # deliveries older than this are pruned
+
+
+@dataclass(slots=True)
+class PushReport:
+    sent: int = 0
+    failed: int = 0
+    paused: int = 0
+    missed: int = 0
+    moved: int = 0
+    uncertain: int = 0
+    retry: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A claimed post, ready to send."""
+
+    delivery_pk: int
+    subscription: Subscription
+    day: ChatDay | None
+    due_at: dt.datetime
+    attempts: int
+
+
+class MarkJournal(Protocol):
+    """Marks kept outside the database until it has them, so a restart never loses one."""
+
+    def append(self, marks: Sequence[Mark]) -> None: ...
+
+    def replay(self) -> list[Mark]: ...
+
+    def clear(self) -> None: ...
+
+
+class RepeatedErrorLog:
+    """One ERROR line per kind of failure per minute, then a count of the repeats."""
+
+    def __init__(self, what: str, every: float = 60.0) -> None:
+        self.what = what
+        self.every = every
+        self._kinds: dict[str, tuple[float, int]] = {}
+
+    def error(self, error: BaseException) -> None:
+        kind = _kind(error)
+        now = time.monotonic()
+        started, repeats = self._kinds.get(kind, (0.0, -1))
+        if repeats < 0 or now - started >= self.every:
+            more = f" ({repeats} more time(s) in the last minute)" if repeats > 0 else ""
+            log.error("%s failed: %s%s", self.what, kind, more)
+            self._kinds[kind] = (now, 0)
+        else:
+            self._kinds[kind] = (started, repeats + 1)
+
+    def recovered(self) -> None:
+        if self._kinds:
+            repeats = sum(max(0, n) for _, n in self._kinds.values())
+            log.warning("%s works again (%d failure(s) since the last report)", self.what,
+                        repeats)
+        self._kinds.clear()
+
+
+class Outbox:
+    """Marks of finished posts on their way to the database.
+
+    A mark is journaled the moment the platform answers, then written with the others in one
+    transaction. While the database refuses writes (disk full, read-only, locked) the marks stay
+    here and in the journal, and their claims are never sent again by this process.
+    """
+
+    def __init__(self, store: PushStore, journal: MarkJournal | None = None) -> None:
+        self.store = store
+        self.journal = journal
+        self.pending: list[Mark] = []
+        self._held: set[int] = set()
+        self.writable = True
+        self.last_error = ""
+        self._errors = RepeatedErrorLog("writing push marks to the database")
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    def add(self, mark: Mark) -> None:
+        self.pending.append(mark)
+        self._held.add(mark.delivery_pk)
+        if self.journal is not None:
+            try:
+                self.journal.append([mark])
+            except OSError as error:  # the journal's disk is in trouble too: memory still has it
+                log.debug("outbox journal: %s", error)
+        self._wake.set()
+
+    def holds(self, delivery_pk: int) -> bool:
+        return delivery_pk in self._held
+
+    async def flush(self) -> bool:
+        """Write what is pending; False (and everything kept) when the database refuses."""
+        async with self._lock:
+            batch, self.pending = self.pending, []
+            if not batch:
+                return True
+            try:
+                await self.store.write_marks(batch)
+            except Exception as error:
+                self.pending = batch + self.pending
+                self.writable = False
+                self.last_error = _kind(error)
+                self._errors.error(error)
+                return False
+            self._held.difference_update(m.delivery_pk for m in batch)
+            if not self.writable:
+                self._errors.recovered()
+            self.writable = True
+            self.last_error = ""
+            if not self.pending and self.journal is not None:
+                try:
+                    self.journal.clear()
+                except OSError as error:
+                    log.debug("outbox journal: %s", error)
+            return True
+
+    async def run(self, sleep: Sleep, retry_every: float = 1.0) -> None:
+        """Flush whenever marks arrive; while the database refuses, try again every so often."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while not await self.flush():
+                await sleep(retry_every)
+
+
+class PushPipeline:
+    def __init__(
+        self, store: PushStore, study: StudyService, clock: Clock,
+        config: PushConfig | None = None, *, run_id: str | None = None,
+        journal: MarkJournal | None = None, rng: random.Random | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self.store = store
+        self.study = study
+        self.clock = clock
+        self.config = config or PushConfig()
+        self.run_id = run_id or str(uuid.uuid4())
+        self.outbox = Outbox(store, journal)
+        self.messengers: dict[str, Messenger] = {}
+        self.report = PushReport()  # everything since start, for logs and health
+        self.last_look: dt.datetime | None = None  # when a lane last asked the store
+        self.database_error = ""  # the last write failure outside the outbox, "" when fine
+        # Told (platform, outcome) of every post that ended; None when nobody counts.
+        self.on_outcome: Callable[[str, str], None] | None = None
+        # Told when the earliest due instant may have changed (a subscription, a lane idle).
+        self.on_change: Callable[[], None] | None = None
+        self._rng = rng or random.Random()
+        self._sleep = sleep or asyncio.sleep
+        self._events: dict[str, asyncio.Event] = {}
+        self._claim_errors = RepeatedErrorLog("claiming due posts")
+        self._tasks: list[asyncio.Task[None]] = []
+        self._in_flight: set[int] = set()
+        self._stopping = False
+        self._draining: set[str] = set()
+
+    def register(self, messenger: Messenger) -> None:
+        self.messengers[messenger.platform] = messenger
+        self._events.setdefault(messenger.platform, asyncio.Event())
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks) and all(not t.done() for t in self._tasks)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._in_flight) or bool(self.outbox.pending)
+
+    # ----- one pass: tests, the console, `push_due` -------------------------------------------
+
+    async def run_once(self) -> PushReport:
+        """Claim and send everything due now, platform by platform, and write the marks."""
+        report = PushReport()
+        if not self.messengers:
+            return report
+        await self._beat_quietly()
+        for platform, messenger in list(self.messengers.items()):
+            gate = asyncio.Semaphore(_concurrency(messenger))
+
+            async def one(post: Post, gate: asyncio.Semaphore = gate) -> None:
+                async with gate:
+                    await self.deliver(post, report)
+
+            while posts := await self.claim(platform, self.config.batch, report):
+                await asyncio.gather(*(one(p) for p in posts))
+        await self.outbox.flush()
+        return report
+
+    # ----- claiming ---------------------------------------------------------------------------
+
+    async def claim(self, platform: str, limit: int, report: PushReport) -> list[Post]:
+        """Claim up to `limit` posts for one platform in one transaction."""
+        now = self.clock.now()
+        self.last_look = now
+        work = await self.store.due_work(platform, now, limit, self.run_id,
+                                         now - self.config.lease)
+        work = [d for d in work if d.retake is None
+                or (d.retake.delivery_pk not in self._in_flight
+                    and not self.outbox.holds(d.retake.delivery_pk))]
+        if not work:
+            return []
+        claims, skips, retakes, expired = self._decide(work, now)
+        histories = await self.store.histories(
+            [(c.chat_pk, c.local_date) for c in claims]
+            + [(d.subscription.chat.pk, d.retake.local_date) for d in work if d.retake])
+        owners = {d.retake.delivery_pk: d.subscription for d in work if d.retake is not None}
+        claims = [self._pick(c, histories) for c in claims]
+        retakes = [self._pick_retake(r, owners[r.delivery_pk], histories) for r in retakes]
+        result = await self.store.claim_batch(claims, retakes + expired, skips, self.run_id, now)
+        for skip in skips:
+            self._count(report, skip.subscription, "missed")
+            log.info("skipped a post missed by more than the grace window: chat %s, %s",
+                     skip.subscription.chat.pk, skip.local_date)
+        posts: list[Post] = []
+        for c in claims:
+            pk = result.claimed.get((c.subscription.pk, c.local_date))
+            if pk is not None:
+                day = histories[c.chat_pk].days.get(c.local_date) or result.days.get(
+                    (c.chat_pk, c.local_date))
+                posts.append(Post(pk, c.subscription, day, c.due_at, 1))
+        for r in retakes:
+            if r.delivery_pk in result.retaken:
+                chat_pk = owners[r.delivery_pk].chat.pk
+                day = histories[chat_pk].days.get(r.local_date) or result.days.get(
+                    (chat_pk, r.local_date))
+                posts.append(Post(r.delivery_pk, owners[r.delivery_pk], day, r.due_at,
+                                  r.attempts + 1))
+        for r in expired:
+            if r.delivery_pk in result.retaken:
+                self._finish(owners[r.delivery_pk], r.delivery_pk, "missed", report,
+                             error="missed the grace window")
+        for post in posts:
+            self._in_flight.add(post.delivery_pk)
+        return posts
+
+    def _decide(
+        self, work: Sequence[Due], now: dt.datetime
+    ) -> tuple[list[Claim], list[Claim], list[Retake], list[Retake]]:
+        claims: list[Claim] = []
+        skips: list[Claim] = []
+        retakes: list[Retake] = []
+        expired: list[Retake] = []
+        for due in work:
+            sub = due.subscription
+            if due.retake is not None:
+                late = now - due.retake.due_at > self.config.grace
+                (expired if late else retakes).append(due.retake)
+                continue
+            zone = sub.chat.timezone
+            claim = Claim(sub, schedule.local_date_of_run(sub.next_run_at, zone),
+                          sub.next_run_at,
+                          schedule.next_run(sub.local_time, zone, max(now, sub.next_run_at)),
+                          chat_pk=sub.chat.pk)
+            (skips if now - sub.next_run_at > self.config.grace else claims).append(claim)
+        return claims, skips, retakes, expired
+
+    def _pick(self, claim: Claim, histories: dict[int, History]) -> Claim:
+        history = histories.setdefault(claim.chat_pk, History())
+        if claim.local_date in history.days:
+            return claim
+        picked = self.study.pick_question(claim.subscription.chat, history)
+        if picked is None:
+            return claim
+        question_id, cycle = picked
+        return replace(claim, question_id=question_id, cycle=cycle)
+
+    def _pick_retake(self, retake: Retake, sub: Subscription,
+                     histories: dict[int, History]) -> Retake:
+        history = histories.setdefault(sub.chat.pk, History())
+        if retake.local_date in history.days:
+            return replace(retake, chat_pk=sub.chat.pk)
+        picked = self.study.pick_question(sub.chat, history)
+        if picked is None:
+            return replace(retake, chat_pk=sub.chat.pk)
+        return replace(retake, chat_pk=sub.chat.pk, question_id=picked[0], cycle=picked[1])
+
+    # ----- sending ----------------------------------------------------------------------------
+
+    async def deliver(self, post: Post, report: PushReport) -> None:
+        """Send one claimed post and leave its mark in the outbox, whatever happens."""
+        try:
+            await self._deliver(post, report)
+        except Exception as error:
+            # One broken chat must not stop the others: retried like a temporary failure.
+            log.exception("push to chat %s failed unexpectedly", post.subscription.chat.pk)
+            report.errors.append(repr(error)[:200])
+            self._retry_or_miss(post, report, repr(error)[:200])
+        finally:
+            self._in_flight.discard(post.delivery_pk)
+
+    async def _deliver(self, post: Post, report: PushReport) -> None:
+        sub = post.subscription
+        chat = sub.chat
+        if post.day is None:
+            self._finish(sub, post.delivery_pk, "failed", report, error="no questions")
+            return
+        message = self.study.question_message(post.day, chat.language)
+        messenger = self.messengers[chat.ref.platform]
+        target = chat.ref
+        for _ in range(2):  # a second round only after the chat moved
+            try:
+                message_id = await messenger.send(target, message)
+            except ChatMoved as moved:
+                await self._quietly(self.store.move_chat(target, moved.new_chat))
+                log.info("chat %s moved to %s; delivering there", chat.pk,
+                         moved.new_chat.chat_id)
+                self._count(report, sub, "moved")
+                target = moved.new_chat
+                continue
+            except ChatGone as gone:
+                await self._quietly(self.store.pause_subscription(sub.pk, f"gone: {gone}"))
+                log.warning("paused the subscription of chat %s: %s", chat.pk, gone)
+                self._finish(sub, post.delivery_pk, "failed", report, error=str(gone),
+                             outcome="paused")
+            except SendTimedOut as timeout:
+                # It may have arrived: posting again could duplicate it, so we don't.
+                log.warning("push to chat %s timed out; not retried", chat.pk)
+                self._finish(sub, post.delivery_pk, "uncertain", report, error=str(timeout))
+            except (DeliveryError, OSError) as error:
+                report.errors.append(str(error)[:200])
+                self._retry_or_miss(post, report, str(error)[:200])
+            else:
+                self._finish(sub, post.delivery_pk, "sent", report, message_id=message_id)
+            return
+
+    def _retry_or_miss(self, post: Post, report: PushReport, error: str) -> None:
+        """Back off with jitter for as long as the grace window allows; then it is missed."""
+        now = self.clock.now()
+        base = self.config.retry_base.total_seconds() * 2 ** max(0, post.attempts - 1)
+        delay = min(base, self.config.retry_cap.total_seconds()) * self._rng.uniform(0.5, 1.5)
+        retry_at = now + dt.timedelta(seconds=delay)
+        if retry_at - post.due_at > self.config.grace:
+            log.warning("push to chat %s failed and the grace window is over: %s",
+                        post.subscription.chat.pk, error)
+            self._finish(post.subscription, post.delivery_pk, "missed", report, error=error)
+            return
+        log.info("push to chat %s failed, again in %.0f s: %s", post.subscription.chat.pk,
+                 delay, error)
+        report.failed += 1
+        self._finish(post.subscription, post.delivery_pk, "retry", report, error=error,
+                     retry_at=retry_at, outcome="retry")
+
+    def _finish(
+        self, sub: Subscription, delivery_pk: int, state: str, report: PushReport, *,
+        message_id: str = "", error: str = "", retry_at: dt.datetime | None = None,
+        outcome: str | None = None,
+    ) -> None:
+        self.outbox.add(Mark(delivery_pk, state, self.clock.now(), message_id, error, retry_at))
+        self._count(report, sub, outcome or state)
+
+    def _count(self, report: PushReport, sub: Subscription, outcome: str) -> None:
+        report.add(outcome)
+        self.report.add(outcome)
+        if self.on_outcome is not None:
+            self.on_outcome(sub.chat.ref.platform, outcome)
+
+    async def _quietly(self, write: Awaitable[object]) -> None:
+        """A side write of a send (pause, move) that must not lose the send's own mark."""
+        try:
+            await write
+        except Exception as error:
+            self.database_error = _kind(error)
+            log.warning("could not record a chat change: %s", _kind(error))
+
+    # ----- running continuously ---------------------------------------------------------------
+
+    async def recover(self) -> int:
+        """Write the marks a previous run journaled but could not write (before anything is
+        claimed, so a post it delivered is never taken for cut off)."""
+        journal = self.outbox.journal
+        if journal is None:
+            return 0
+        marks = journal.replay()
+        if marks:
+            await self.store.write_marks(marks)
+            log.info("wrote %d push mark(s) kept from the previous run", len(marks))
+        journal.clear()
+        return len(marks)
+
+    def start(self) -> None:
+        """Start a lane per platform, the outbox writer and the heartbeat (needs a loop)."""
+        if self._tasks:
+            return
+        for platform in self.messengers:
+            self._tasks.append(asyncio.create_task(self._lane(platform),
+                                                   name=f"push-{platform}"))
+        self._tasks.append(asyncio.create_task(self.outbox.run(self._sleep), name="push-marks"))
+        self._tasks.append(asyncio.create_task(self._keep_alive(), name="push-heartbeat"))
+        self.wake()
+
+    def wake(self) -> None:
+        """Look for due posts now (a subscription changed, or a due time came)."""
+        for event in self._events.values():
+            event.set()
+
+    async def stop(self, within: float = 30.0) -> None:
+        """Let posts in flight finish and their marks be written, then stop."""
+        deadline = time.monotonic() + within
+        self._stopping = True
+        for event in self._events.values():
+            event.set()
+        while self.busy and time.monotonic() < deadline:
+            if self.outbox.pending and not self._in_flight:
+                if not await self.outbox.flush():
+                    break
+            await asyncio.sleep(0.05)
+        if self._in_flight:
+            log.warning("%d post(s) still in flight at stop; they are sent again later",
+                        len(self._in_flight))
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self.outbox.pending:
+            log.error("%d push mark(s) could not be written (%s); they stay in the journal",
+                      len(self.outbox.pending), self.outbox.last_error)
+        else:
+            await self._quietly(self.store.end_instance(self.run_id))
+
+    async def _lane(self, platform: str) -> None:
+        messenger = self.messengers[platform]
+        queue: asyncio.Queue[Post] = asyncio.Queue()
+        room = asyncio.Event()
+        room.set()
+        limit = self.config.batch
+
+        async def worker() -> None:
+            while True:
+                post = await queue.get()
+                try:
+                    await self.deliver(post, PushReport())
+                finally:
+                    queue.task_done()
+                    if queue.qsize() <= limit // 2:
+                        room.set()
+
+        workers = [asyncio.create_task(worker()) for _ in range(_concurrency(messenger))]
+        event = self._events[platform]
+        failures = 0
+        try:
+            while not self._stopping:
+                await event.wait()
+                event.clear()
+                self._draining.add(platform)
+                while not self._stopping:
+                    await room.wait()
+                    try:
+                        posts = await self.claim(platform, limit - queue.qsize(),
+                                                 PushReport())
+                    except Exception as error:
+                        self.database_error = _kind(error)
+                        self._claim_errors.error(error)
+                        failures += 1
+                        await self._sleep(min(10.0, 0.5 * 2 ** min(failures, 5)))
+                        continue
+                    if failures:
+                        self._claim_errors.recovered()
+                        failures = 0
+                    if not posts:
+                        break
+                    for post in posts:
+                        queue.put_nowait(post)
+                    if queue.qsize() > limit // 2:
+                        room.clear()
+                self._draining.discard(platform)
+                if self.on_change is not None:
+                    self.on_change()
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _keep_alive(self) -> None:
+        last_prune = -float("inf")
+        while True:
+            await self._beat_quietly()
+            if time.monotonic() - last_prune > 3600:
+                last_prune = time.monotonic()
+                await self.prune()
+            await self._sleep(self.config.heartbeat.total_seconds())
+
+    async def beat(self) -> None:
+        """Show this instance is alive; raises when the database cannot write."""
+        await self.store.heartbeat(self.run_id, self.clock.now())
+
+    async def _beat_quietly(self) -> None:
+        try:
+            await self.beat()
+        except Exception as error:
+            self.database_error = _kind(error)
+            log.debug("heartbeat: %s", error)
+        else:
+            self.database_error = ""
+
+    async def prune(self) -> tuple[int, int]:
+        """Delete push history older than the retention period, a slice at a time."""
+        before = self.clock.now() - self.config.retention
+        total = (0, 0)
+        for _ in range(100):
+            try:
+                deliveries, days = await self.store.prune(before)
+            except Exception as error:
+                log.warning("pruning old push history failed: %s", _kind(error))
+                break
+            total = (total[0] + deliveries, total[1] + days)
+            if not deliveries and not days:
+                break
+        if any(total):
+            log.info("pruned %d deliveries and %d unused days older than %s", *total,
+                     before.date())
+        return total
+
+    async def next_wake(self) -> dt.datetime | None:
+        """The earliest due instant for the lanes that are idle (a draining lane keeps going
+        on its own), or None when nothing is scheduled."""
+        idle = tuple(p for p in self.messengers if p not in self._draining)
+        return await self.store.next_due_at(idle) if idle else None
+
+
+def _concurrency(messenger: Messenger) -> int:
+    return max(1, int(getattr(messenger, "concurrency", 8)))
+
+
+def _kind(error: BaseException) -> str:
+    """A failure's kind for logs and health: its class and the first line of its text."""
+    text = str(getattr(error, "orig", None) or error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {text[:160]}" if text else type(error).__name__
