@@ -51,6 +51,7 @@ async def build_app(settings: Settings, clock: Clock) -> App:
         log.warning("no questions loaded from %s", settings.content)
     store = await open_store(settings.database_url)
     try:
+        sole = store.hold_sole_lock()
         codec = ActionCodec(await store.payload_secret())
     except Exception:
         await store.close()
@@ -66,6 +67,7 @@ async def build_app(settings: Settings, clock: Clock) -> App:
     service = StudyService(store, bank, clock, codec, config, push)
     journal = FileJournal(settings.outbox_journal or default_journal_path(settings.database_url))
     service.push.outbox.journal = journal
+    service.push.sole_instance = sole
     try:
         await service.push.recover()
     except Exception as error:

@@ -209,6 +209,9 @@ class PushPipeline:
         self._tasks: list[asyncio.Task[None]] = []
         self._in_flight: set[int] = set()
         self._stopping = False
+        # True when the store guarantees no other instance runs (a locked SQLite file): then
+        # every claim another run left open was cut off, and is sent again without waiting.
+        self.sole_instance = False
         self._draining: set[str] = set()
 
     def register(self, messenger: Messenger) -> None:
@@ -249,8 +252,9 @@ class PushPipeline:
         """Claim up to `limit` posts for one platform in one transaction."""
         now = self.clock.now()
         self.last_look = now
-        work = await self.store.due_work(platform, now, limit, self.run_id,
-                                         now - self.config.lease)
+        alive_since = dt.datetime.max.replace(tzinfo=dt.UTC) if self.sole_instance else (
+            now - self.config.lease)
+        work = await self.store.due_work(platform, now, limit, self.run_id, alive_since)
         work = [d for d in work if d.retake is None
                 or (d.retake.delivery_pk not in self._in_flight
                     and not self.outbox.holds(d.retake.delivery_pk))]

@@ -32,6 +32,7 @@ class PushStoreMixin:
     """Mixed into SqlStore; uses its engine and dialect-aware insert."""
 
     engine: AsyncEngine
+    reader: AsyncEngine
 
     def _insert(self, table: Any) -> Insert:  # provided by SqlStore
         raise NotImplementedError
@@ -47,7 +48,7 @@ class PushStoreMixin:
 
         joined = deliveries.join(subscriptions).join(chats)
         live = select(instances.c.run_id).where(instances.c.seen_at >= alive_since)
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             new_rows = (await conn.execute(select(*_SUBSCRIPTION_COLUMNS).select_from(
                 subscriptions.join(chats)).where(
                 subscriptions.c.active.is_(True), subscriptions.c.next_run_at <= now,
@@ -84,7 +85,7 @@ class PushStoreMixin:
         if not chat_pks:
             return {}
         out = {pk: History() for pk in chat_pks}
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             current = select(chat_days.c.chat_pk, func.max(chat_days.c.cycle).label("cycle")).where(
                 chat_days.c.chat_pk.in_(chat_pks)).group_by(chat_days.c.chat_pk).subquery()
             rows = (await conn.execute(select(
@@ -210,7 +211,7 @@ class PushStoreMixin:
         """The earliest instant any post of these platforms is due (a run or a retry)."""
         if not platforms:
             return None
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             run = await conn.scalar(select(func.min(subscriptions.c.next_run_at)).select_from(
                 subscriptions.join(chats)).where(
                 subscriptions.c.active.is_(True), chats.c.platform.in_(platforms)))
@@ -222,7 +223,7 @@ class PushStoreMixin:
 
     async def due_count(self, now: dt.datetime) -> int:
         """Runs whose time has passed and retries due: what the pipeline has still to do."""
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             runs = await conn.scalar(select(func.count()).select_from(subscriptions).where(
                 subscriptions.c.active.is_(True), subscriptions.c.next_run_at <= now))
             retries = await conn.scalar(select(func.count()).select_from(deliveries).where(

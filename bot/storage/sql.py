@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,22 +62,28 @@ def database_url_for_driver(url: str) -> str:
     return parsed.set(drivername=_DRIVERS[backend]).render_as_string(hide_password=False)
 
 
-async def open_store(url: str, *, migrate: bool = True) -> SqlStore:
+async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5000) -> SqlStore:
     driver_url = database_url_for_driver(url)
     parsed = make_url(driver_url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         # Once at start-up, before the loop has other work: a blocking mkdir is harmless here.
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
     engine = create_async_engine(driver_url)
+    reader = None
     if engine.dialect.name == "sqlite":
-        _sqlite_tuning(engine)
-    store = SqlStore(engine)
+        _sqlite_tuning(engine, busy_timeout_ms)
+        if parsed.database not in (None, "", ":memory:"):
+            # Reads on connections of their own that never take the write lock, so a health
+            # check or a due query never waits behind a writer (or another process's lock).
+            reader = create_async_engine(driver_url)
+            _sqlite_tuning(reader, busy_timeout_ms, writer=False)
+    store = SqlStore(engine, reader)
     if migrate:
         await store.migrate()
     return store
 
 
-def _sqlite_tuning(engine: AsyncEngine) -> None:
+def _sqlite_tuning(engine: AsyncEngine, busy_timeout_ms: int, *, writer: bool = True) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (below).
@@ -87,13 +94,16 @@ def _sqlite_tuning(engine: AsyncEngine) -> None:
         # NORMAL the last commits can vanish with the WAL, and their posts go out twice.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        if not writer:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        # Take the write lock up front: read-then-write transactions never fail half way.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front: read-then-write transactions never fail half
+        # way. Readers start a plain transaction: one snapshot, no lock.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
 def _alembic_config(connection: Connection) -> Config:
@@ -104,8 +114,10 @@ def _alembic_config(connection: Connection) -> Config:
 
 
 class SqlStore(PushStoreMixin):
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
         self.engine = engine
+        self.reader = reader or engine
+        self._lock_fd: int | None = None
         self._postgres = engine.dialect.name == "postgresql"
 
     # ----- lifecycle --------------------------------------------------------------------------
@@ -116,12 +128,40 @@ class SqlStore(PushStoreMixin):
             await conn.run_sync(lambda c: command.upgrade(_alembic_config(c), revision))
 
     async def schema_revision(self) -> str | None:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             return await conn.run_sync(
                 lambda c: MigrationContext.configure(c).get_current_revision())
 
     async def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the file releases the lock
+            self._lock_fd = None
         await self.engine.dispose()
+        if self.reader is not self.engine:
+            await self.reader.dispose()
+
+    def hold_sole_lock(self) -> bool:
+        """For a SQLite file: hold a lock that says this process alone runs the bot on it.
+
+        True when held (so every claim another run left open was cut off and can be sent again
+        at once); False for other databases, where instances show they are alive by heartbeat.
+        Raises StoreError when another process holds it.
+        """
+        path = self.sqlite_path
+        if path is None:
+            return False
+        import fcntl
+
+        lock_path = path.with_name(path.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise StoreError(f"another studybot process is using {path}; stop it first "
+                             "(several instances need PostgreSQL)") from None
+        self._lock_fd = fd
+        return True
 
     # ----- operations: health, metrics, backup ------------------------------------------------
 
@@ -139,12 +179,12 @@ class SqlStore(PushStoreMixin):
         path = self.sqlite_path
         if path is not None and not path.exists():
             raise StoreError(f"the database file {path} is missing")
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             await conn.execute(select(1))
 
     async def subscription_counts(self, now: dt.datetime) -> tuple[dict[str, int], int]:
         """Active subscriptions per platform, and how many of them are due now."""
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             rows = (await conn.execute(
                 select(chats.c.platform, func.count()).select_from(
                     subscriptions.join(chats, subscriptions.c.chat_pk == chats.c.pk)).where(
@@ -189,12 +229,12 @@ class SqlStore(PushStoreMixin):
         return _chat(row)
 
     async def get_chat(self, ref: ChatRef) -> Chat | None:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             row = (await conn.execute(select(chats).where(_chat_is(ref)))).one_or_none()
         return _chat(row) if row else None
 
     async def get_chat_by_pk(self, chat_pk: int) -> Chat | None:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             row = (await conn.execute(select(chats).where(chats.c.pk == chat_pk))).one_or_none()
         return _chat(row) if row else None
 
@@ -269,7 +309,7 @@ class SqlStore(PushStoreMixin):
         return _subscription(row)
 
     async def get_subscription(self, chat_pk: int) -> Subscription | None:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             row = (await conn.execute(_subscription_query().where(
                 subscriptions.c.chat_pk == chat_pk))).one_or_none()
         return _subscription(row) if row else None
@@ -300,7 +340,7 @@ class SqlStore(PushStoreMixin):
         return int(result.rowcount or 0)
 
     async def delivery_states(self, subscription_pk: int) -> dict[dt.date, tuple[str, int]]:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             rows = (await conn.execute(select(
                 deliveries.c.local_date, deliveries.c.state, deliveries.c.attempts).where(
                 deliveries.c.subscription_pk == subscription_pk))).all()
@@ -309,21 +349,21 @@ class SqlStore(PushStoreMixin):
     # ----- questions of the day ---------------------------------------------------------------
 
     async def chat_day(self, chat_pk: int, local_date: dt.date) -> ChatDay | None:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             row = (await conn.execute(select(chat_days).where(
                 chat_days.c.chat_pk == chat_pk, chat_days.c.local_date == local_date,
             ))).one_or_none()
         return _chat_day(row) if row else None
 
     async def get_chat_day(self, chat_day_pk: int) -> ChatDay | None:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             row = (await conn.execute(select(chat_days).where(
                 chat_days.c.pk == chat_day_pk))).one_or_none()
         return _chat_day(row) if row else None
 
     async def used_questions(self, chat_pk: int) -> tuple[int, set[str]]:
         """The chat's current cycle and the questions it has had in that cycle."""
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             cycle = await conn.scalar(select(func.max(chat_days.c.cycle)).where(
                 chat_days.c.chat_pk == chat_pk))
             if cycle is None:
@@ -375,7 +415,7 @@ class SqlStore(PushStoreMixin):
         return bool(result.rowcount)
 
     async def study_days(self, chat_pk: int, user_pk: int) -> tuple[dt.date, ...]:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             days = (await conn.execute(select(study_days.c.day).where(
                 study_days.c.chat_pk == chat_pk, study_days.c.user_pk == user_pk).order_by(
                 study_days.c.day))).scalars().all()
@@ -384,7 +424,7 @@ class SqlStore(PushStoreMixin):
     async def chat_members_days(
         self, chat_pk: int
     ) -> Sequence[tuple[UserRef, tuple[dt.date, ...]]]:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             rows = (await conn.execute(select(
                 users.c.pk, users.c.platform, users.c.user_id, users.c.display_name,
                 study_days.c.day).select_from(study_days.join(users)).where(
