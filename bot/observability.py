@@ -182,7 +182,7 @@ class HealthMonitor:
             await asyncio.wait_for(probe(), self.probe_timeout)
         except TimeoutError:
             self.answering[adapter.platform] = (
-                False, f"no answer within {self.probe_timeout:.0f} s")
+                False, f"no answer within {self.probe_timeout:g} s")
         except Exception as error:
             self.answering[adapter.platform] = (False, str(error)[:200] or type(error).__name__)
         else:

@@ -230,6 +230,13 @@ class PushStoreMixin:
                 deliveries.c.state == "retry", deliveries.c.retry_at <= now))
         return int(runs or 0) + int(retries or 0)
 
+    async def delivery_state_counts(self) -> dict[str, int]:
+        """How many deliveries are in each state (tests, benchmarks, operators' questions)."""
+        async with self.reader.connect() as conn:
+            rows = (await conn.execute(select(deliveries.c.state, func.count()).group_by(
+                deliveries.c.state))).all()
+        return {str(state): int(n) for state, n in rows}
+
     async def prune(self, before: dt.datetime, limit: int = 5000) -> tuple[int, int]:
         """Delete deliveries claimed before `before`, and days chosen before it that nobody
         revealed or graded and that belong to an older question cycle; at most `limit` rows of

@@ -49,6 +49,9 @@ class FakeBotApi:
     members: dict[tuple[int, int], str] = field(default_factory=dict)  # (chat, user) → status
     blocked_users: set[int] = field(default_factory=set)  # private chats the bot may not write to
     slow: dict[str, float] = field(default_factory=dict)  # method → seconds before answering
+    outage: int = 0  # while non-zero, every call but getUpdates answers with this HTTP status
+    hung: bool = False  # while True, calls are accepted and never answered
+    delivered: list[int] = field(default_factory=list)  # chats of sendMessage calls that posted
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -82,6 +85,8 @@ class FakeBotApi:
         if request.match_info["token"] != self.token:
             return _json({"ok": False, "error_code": 401, "description": "Unauthorized"})
         method = request.match_info["method"]
+        while self.hung:
+            await asyncio.sleep(0.01)
         params = await _params(request)
         self.calls.append(Call(method, params))
         self._new_call.set()
@@ -90,6 +95,8 @@ class FakeBotApi:
             queue = self.errors.get(key)
             if queue:
                 return _json(queue.pop(0))
+        if self.outage and method != "getUpdates":
+            return _json(_error(self.outage, "Internal Server Error"))
         if method in self.slow:
             await asyncio.sleep(self.slow.pop(method))
         handler = getattr(self, f"_api_{method}", None)
@@ -141,6 +148,7 @@ class FakeBotApi:
             message["is_topic_message"] = True
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
+        self.delivered.append(chat_id)
         return _ok(message)
 
     async def _api_answerCallbackQuery(self, params: Mapping[str, Any]) -> dict[str, Any]:
