@@ -11,7 +11,7 @@ import logging
 import random
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -32,7 +32,7 @@ GRACE = dt.timedelta(hours=6)
 class FaultyStore:
     """The real store, with writes that fail while `failing` is set (as SQLite reports it)."""
 
-    WRITES = {"claim_batch", "write_marks", "heartbeat", "end_instance", "prune",
+    WRITES: ClassVar[set[str]] = {"claim_batch", "write_marks", "heartbeat", "end_instance", "prune",
               "pause_subscription", "move_chat"}
 
     def __init__(self, inner: SqlStore) -> None:

@@ -50,7 +50,6 @@ class FakeBotApi:
     blocked_users: set[int] = field(default_factory=set)  # private chats the bot may not write to
     slow: dict[str, float] = field(default_factory=dict)  # method → seconds before answering
     outage: int = 0  # while non-zero, every call but getUpdates answers with this HTTP status
-    hung: bool = False  # while True, calls are accepted and never answered
     delivered: list[int] = field(default_factory=list)  # chats of sendMessage calls that posted
     port: int = 0
 
@@ -60,6 +59,8 @@ class FakeBotApi:
         self._message_ids = itertools.count(100)
         self._new_update = asyncio.Event()
         self._new_call = asyncio.Event()
+        self._answering = asyncio.Event()
+        self._answering.set()
         self._runner: web.AppRunner | None = None
 
     # ----- server -----------------------------------------------------------------------------
@@ -85,8 +86,7 @@ class FakeBotApi:
         if request.match_info["token"] != self.token:
             return _json({"ok": False, "error_code": 401, "description": "Unauthorized"})
         method = request.match_info["method"]
-        while self.hung:
-            await asyncio.sleep(0.01)
+        await self._answering.wait()  # cleared by hang(): accept, never answer
         params = await _params(request)
         self.calls.append(Call(method, params))
         self._new_call.set()
@@ -191,6 +191,13 @@ class FakeBotApi:
         self._updates.append({"update_id": update_id, **update})
         self._new_update.set()
         return update_id
+
+    def hang(self) -> None:
+        """Accept connections and requests but answer none until release()."""
+        self._answering.clear()
+
+    def release(self) -> None:
+        self._answering.set()
 
     def fail(self, method: str, code: int, description: str, *, chat_id: int | None = None,
              parameters: dict[str, Any] | None = None, times: int = 1) -> None:

@@ -53,12 +53,12 @@ async def test_a_telegram_that_never_answers_makes_healthz_unhealthy_naming_it(
                             adapters=[h.adapter], metrics=Metrics(), probe_timeout=0.2)
     await monitor.check(probe=True)
     assert monitor.health()[1]["adapters"]["telegram"]["answering"] is True
-    h.api.hung = True
+    h.api.hang()
     try:
         await monitor.check(probe=True)
         ok, body = monitor.health()
     finally:
-        h.api.hung = False
+        h.api.release()
     assert not ok and body["status"] == "unhealthy"
     assert body["adapters"]["telegram"] == {
         "connected": True, "answering": False, "error": "no answer within 0.2 s"}
