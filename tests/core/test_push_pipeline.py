@@ -32,8 +32,8 @@ GRACE = dt.timedelta(hours=6)
 class FaultyStore:
     """The real store, with writes that fail while `failing` is set (as SQLite reports it)."""
 
-    WRITES: ClassVar[set[str]] = {"claim_batch", "write_marks", "heartbeat", "end_instance", "prune",
-              "pause_subscription", "move_chat"}
+    WRITES: ClassVar[set[str]] = {"claim_batch", "write_marks", "heartbeat", "end_instance",
+                                  "prune", "pause_subscription", "move_chat"}
 
     def __init__(self, inner: SqlStore) -> None:
         self.inner = inner
