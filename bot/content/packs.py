@@ -80,15 +80,21 @@ class QuestionFile:
 
 @dataclass(frozen=True, slots=True)
 class ContentBank:
-    """Every servable question, sorted by id, and the packs they come from."""
+    """Every servable question, sorted by id, and the packs they come from.
+
+    Drafts (`draft: true`, usually a title still waiting for its answer) are kept apart in
+    `drafts`: nothing that chooses or counts questions sees them, so they are never sent.
+    """
 
     questions: tuple[Question, ...] = ()
     packs: tuple[PackInfo, ...] = ()
+    drafts: tuple[Question, ...] = ()
     _by_id: Mapping[str, Question] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.questions, key=lambda q: q.id))
         object.__setattr__(self, "questions", ordered)
+        object.__setattr__(self, "drafts", tuple(sorted(self.drafts, key=lambda q: q.id)))
         object.__setattr__(self, "_by_id", MappingProxyType({q.id: q for q in ordered}))
 
     def get(self, question_id: str) -> Question | None:
@@ -144,14 +150,19 @@ def build_bank(scan: ContentScan) -> tuple[ContentBank, list[Problem]]:
         if isinstance(qid, str):
             by_id.setdefault(qid, []).append(qf)
     questions: list[Question] = []
+    drafts: list[Question] = []
     for qid, copies in by_id.items():
         if len(copies) > 1:
             problems.extend(_duplicate_problems(qid, copies))
         # The first servable copy in pack/file order wins, so the choice is stable across runs.
-        first = next((qf.question for qf in copies if qf.question is not None), None)
-        if first is not None:
-            questions.append(first)
-    return ContentBank(tuple(questions), scan.packs), sort_problems(problems)
+        first = next((qf for qf in copies if qf.question is not None), None)
+        if first is not None and first.question is not None:
+            (drafts if is_draft(first) else questions).append(first.question)
+    return ContentBank(tuple(questions), scan.packs, tuple(drafts)), sort_problems(problems)
+
+
+def is_draft(qf: QuestionFile) -> bool:
+    return qf.meta.get("draft") is True
 
 
 def _duplicate_problems(qid: str, copies: Sequence[QuestionFile]) -> list[Problem]:
@@ -313,7 +324,7 @@ def parse_question_file(
     if isinstance(meta.get("id"), str) and meta["id"] != path.stem:
         message = f"id '{meta['id']}' must equal the file name '{path.stem}'"
         problems.append(Problem(path, key_lines["id"], message))
-    if not answer.text:
+    if not answer.text and meta.get("draft") is not True:
         problems.append(Problem(path, min(answer.start, len(lines)), "the answer is empty"))
     qf = QuestionFile(
         path=path,
@@ -430,6 +441,10 @@ def _difficulty_error(value: object) -> str | None:
     return f"must be 1, 2 or 3, not {value!r}"
 
 
+def _bool_error(value: object) -> str | None:
+    return None if isinstance(value, bool) else f"must be true or false, not {value!r}"
+
+
 def _points_error(value: object) -> str | None:
     if not isinstance(value, list) or not 1 <= len(value) <= MAX_KEY_POINTS:
         return f"must be a list of 1 to {MAX_KEY_POINTS} strings"
@@ -447,6 +462,7 @@ FIELD_RULES: Mapping[str, tuple[bool, Callable[[object], str | None]]] = Mapping
     "source": (True, _text_error),
     "key_points": (False, _points_error),
     "key_points_en": (False, _points_error),
+    "draft": (False, _bool_error),
 })
 
 
