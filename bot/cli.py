@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import __version__
-from bot.content.formats import EXPORT_FORMATS, IMPORT_FORMATS
+from bot.content.formats import EXPORT_FORMATS, IMPORT_FORMATS, LANGUAGES
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -32,19 +32,30 @@ def _parser() -> argparse.ArgumentParser:
     check = content_commands.add_parser("check", help="validate question packs")
     check.add_argument("dir", nargs="?", type=Path,
                        help="content folder or one pack (default: STUDYBOT_CONTENT)")
+    check.add_argument("--strict", action="store_true",
+                       help="fail on warnings too (answers that look cut short)")
     imp = content_commands.add_parser(
-        "import", help="import questions from a document, CSV/TSV, JSON Lines, Anki or Markdown")
+        "import", help="import questions from a page (text or HTML), CSV/TSV, JSON Lines, Anki "
+                       "or Markdown")
     imp.add_argument("file", type=Path, help="the file (or, for markdown, a folder) to import")
     imp.add_argument("--pack", required=True, help="pack id to import into, e.g. llm-13")
     imp.add_argument("--format", choices=IMPORT_FORMATS, default="auto",
                      help="input format (default: auto, from the extension and the content)")
     imp.add_argument("--force", action="store_true", help="overwrite questions that exist")
-    imp.add_argument("--dry-run", action="store_true", help="show what would be written")
-    export = content_commands.add_parser("export", help="write a pack as CSV, TSV, JSONL or Anki")
+    imp.add_argument("--dry-run", action="store_true",
+                     help="show the structure found and what would be written; write nothing")
+    imp.add_argument("--allow-empty", action="store_true",
+                     help="keep questions without an answer as drafts (never sent)")
+    export = content_commands.add_parser(
+        "export", help="write a pack as CSV, TSV, JSONL, Anki text or an Anki package (.apkg)")
     export.add_argument("pack", help="id of the pack to export")
     export.add_argument("--format", choices=EXPORT_FORMATS,
                         help="output format (default: from the -o file's extension)")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.add_argument("--lang", choices=LANGUAGES,
+                        help="apkg only: the pack's language (zh, the default), en, or both")
+    export.add_argument("--no-bom", action="store_true",
+                        help="csv only: no UTF-8 byte order mark (Excel needs one for Chinese)")
     listing = content_commands.add_parser("list", help="list the questions")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     stats = content_commands.add_parser(
@@ -174,17 +185,18 @@ def _content(args: argparse.Namespace, content_root: Path) -> int:
     from bot.content.commands import cmd_check, cmd_export, cmd_import, cmd_list, cmd_stats
 
     if args.content_command == "check":
-        return cmd_check(args.dir or content_root, sys.stdout)
+        return cmd_check(args.dir or content_root, sys.stdout, args.strict)
     if args.content_command == "import":
         return cmd_import(args.file, content_root, args.pack, args.force, args.dry_run, sys.stdout,
-                          args.format)
+                          args.format, args.allow_empty)
     if args.content_command == "export":
         fmt = args.format or _export_format(args.output)
         if fmt is None:
-            print("studybot: content export: give --format csv|tsv|jsonl|anki "
-                  "(or an -o file ending in .csv, .tsv or .jsonl)", file=sys.stderr)
+            print("studybot: content export: give --format csv|tsv|jsonl|anki|apkg "
+                  "(or an -o file ending in .csv, .tsv, .jsonl or .apkg)", file=sys.stderr)
             return 2
-        return cmd_export(content_root, args.pack, fmt, args.output, sys.stdout, sys.stderr)
+        return cmd_export(content_root, args.pack, fmt, args.output, sys.stdout, sys.stderr,
+                          language=args.lang, bom=not args.no_bom)
     if args.content_command == "stats":
         return cmd_stats(args.dir or content_root, args.json, sys.stdout, sys.stderr)
     return cmd_list(content_root, args.json, sys.stdout)
@@ -193,7 +205,8 @@ def _content(args: argparse.Namespace, content_root: Path) -> int:
 def _export_format(output: Path | None) -> str | None:
     if output is None:
         return None
-    return {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl"}.get(output.suffix.lower())
+    return {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".apkg": "apkg"}.get(
+        output.suffix.lower())
 
 
 async def _migrate(url: str) -> int:

@@ -14,6 +14,7 @@ from bot.content.packs import (
     QuestionFile,
     Section,
     build_bank,
+    is_draft,
     scan_content,
     sort_problems,
 )
@@ -23,6 +24,8 @@ MAX_TITLE_CHARS = 256
 MAX_BLOCK_CHARS = 3500
 MESSAGE_CHARS = 4096
 MAX_MESSAGES = 4
+# An answer shorter than this, or than its own question, is more likely cut off than concise.
+MIN_ANSWER_CHARS = 20
 _KIND_NAMES = {"bullet": "list item", "numbered": "list item", "code": "code block"}
 
 
@@ -33,11 +36,72 @@ def check_content(root: Path) -> list[Problem]:
 
 def check_bank(root: Path) -> tuple[ContentBank, list[Problem]]:
     """The bank `load_bank` would build, with every problem the checker finds."""
+    bank, problems, _ = check_bank_with_warnings(root)
+    return bank, problems
+
+
+def check_bank_with_warnings(root: Path) -> tuple[ContentBank, list[Problem], list[Problem]]:
+    """The bank, its problems, and its warnings: answers that look cut short, and drafts that
+    already have an answer."""
     scan = scan_content(root)
     bank, problems = build_bank(scan)
+    warnings: list[Problem] = []
     for qf in scan.files:
         problems.extend(check_question_file(qf))
-    return bank, sort_problems(problems)
+        warnings.extend(answer_warnings(qf))
+    return bank, sort_problems(problems), sort_problems(warnings)
+
+
+def answer_warnings(qf: QuestionFile) -> list[Problem]:
+    """What a careful reader would query: an answer too short for its question, or one that stops
+    mid-sentence. Neither stops the question from being sent."""
+    if is_draft(qf):
+        if qf.answer.text:
+            return [Problem(qf.path, _first_text_line(qf.lines, qf.answer.start),
+                            "a draft with an answer: remove 'draft: true' so it can be sent")]
+        return []
+    warnings = _cut_short(qf, qf.answer, str(qf.meta.get("title", "")), "answer")
+    if qf.answer_en is not None:
+        warnings += _cut_short(qf, qf.answer_en, str(qf.meta.get("title_en", "")),
+                               "English answer")
+    return warnings
+
+
+def _cut_short(qf: QuestionFile, section: Section, title: str, label: str) -> list[Problem]:
+    blocks = parse_markdown(section.text)
+    if not blocks:
+        return []
+    warnings = []
+    shown = len(" ".join(plain_text(blocks).split()))
+    if shown < max(MIN_ANSWER_CHARS, len(title.strip())):
+        warnings.append(Problem(
+            qf.path, _first_text_line(qf.lines, section.start),
+            f"{label} has only {shown} character{'s' * (shown != 1)}, short for its question: "
+            "is it cut off?"))
+    last = blocks[-1]
+    if _ends_mid_sentence(last):
+        tail = " ".join(last.plain.split())[-20:]
+        warnings.append(Problem(qf.path, _block_line(qf.lines, last, section.start),
+                                f"{label} ends mid-sentence: '…{tail}'"))
+    return warnings
+
+
+_SENTENCE_ENDS = frozenset("。．.!！?？…~～")
+_CLAUSE_ENDS = frozenset(",，、;；:：")
+_CLOSERS = ")）]】」』\"”'’*》>"
+
+
+def _ends_mid_sentence(block: Block) -> bool:
+    if block.kind in ("code", "heading") or not block.spans or block.spans[-1].code:
+        return False
+    text = block.plain.rstrip().rstrip(_CLOSERS).rstrip()
+    if not text or "|" in block.plain.split("\n")[-1]:  # a table row ends without punctuation
+        return False
+    last = text[-1]
+    if last in _CLAUSE_ENDS:
+        return True
+    # List items are often phrases without a full stop; a paragraph is a sentence.
+    return block.kind in ("paragraph", "quote") and last not in _SENTENCE_ENDS and last.isalnum()
 
 
 def check_question_file(qf: QuestionFile) -> list[Problem]:

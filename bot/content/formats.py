@@ -50,8 +50,11 @@ from bot.content.seed_import import (
 )
 from bot.core.models import Question
 
-IMPORT_FORMATS = ("auto", "seed", "markdown", "csv", "tsv", "jsonl", "anki")
-EXPORT_FORMATS = ("csv", "tsv", "jsonl", "anki")
+# What an Anki package holds: the pack's language, English, or both.
+Language = Literal["zh", "en", "both"]
+LANGUAGES: tuple[Language, ...] = ("zh", "en", "both")
+IMPORT_FORMATS = ("auto", "seed", "html", "markdown", "csv", "tsv", "jsonl", "anki")
+EXPORT_FORMATS = ("csv", "tsv", "jsonl", "anki", "apkg")
 # The columns of a CSV/TSV file and the keys of a JSON Lines object, in export order.
 COLUMNS = (
     "question", "answer", "tags", "question_en", "answer_en",
@@ -61,9 +64,11 @@ DEFAULT_TAGS = ("imported",)
 DEFAULT_DIFFICULTY = 2
 
 _SUFFIXES = {
-    ".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv",
-    ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".html": "html", ".htm": "html", ".xhtml": "html",
 }
+# A `.md` file is one of our question files when it opens with front matter, else a page.
+_MARKDOWN_SUFFIXES = (".md", ".markdown")
 _TAG_SPLIT_RE = re.compile(r"[\s,;，；]+")
 _ANKI_HEADER_RE = re.compile(r"#([a-z ]+):(.*)")
 _ANKI_SEPARATORS = {
@@ -151,6 +156,10 @@ def detect_format(path: Path) -> str:
     if isinstance(text, Problem):
         return "seed"  # the seed importer reports unreadable files the way it always has
     first = next((line.strip() for line in split_lines(text) if line.strip()), "")
+    if path.suffix.lower() in _MARKDOWN_SUFFIXES:
+        return "markdown" if first == "---" or not first else "seed"
+    if first.lower().startswith(("<!doctype html", "<html")):
+        return "html"
     if _ANKI_HEADER_RE.fullmatch(first) and first.split(":")[0] in _ANKI_HEADER_NAMES:
         return "anki"
     if first.startswith("{"):
@@ -817,8 +826,9 @@ def _code_block_html(self: Any, tokens: Sequence[Any], idx: int, options: Any, e
     return f"<pre><code{cls}>{code}</code></pre>"
 
 
+# Tables are not part of what the chat shows, but pages bring them and Anki can show them.
 _to_html = MarkdownIt("commonmark", {"html": False, "breaks": True, "xhtmlOut": False}).disable(
-    ["image"])
+    ["image"]).enable("table")
 _to_html.add_render_rule("fence", _code_block_html)
 _to_html.add_render_rule("code_block", _code_block_html)
 
@@ -1038,7 +1048,7 @@ def _column_names(message: str) -> str:
 
 
 def export_questions(questions: Sequence[Question], fmt: str) -> str:
-    """The questions as one file's text in `fmt` (csv, tsv, jsonl or anki)."""
+    """The questions as one file's text in `fmt` (csv, tsv, jsonl or anki; apkg is binary)."""
     if fmt == "jsonl":
         return "".join(
             json.dumps(_record(q), ensure_ascii=False) + "\n" for q in questions)

@@ -13,14 +13,15 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import yaml
 
-from bot.content.check import check_question_file
+from bot.content.check import answer_warnings, check_question_file
+from bot.content.html_page import PageError, page_to_markdown
 from bot.content.packs import (
     ID_RE,
     TAG_RE,
@@ -33,21 +34,8 @@ from bot.content.packs import (
     scan_content,
     split_lines,
 )
+from bot.content.structure import FENCE_RE, Structure, parse_structure
 
-# A line starting with any of these ends the document: what follows is the hosting site's footer.
-BOILERPLATE_MARKERS: tuple[str, ...] = (
-    "本文来自互联网用户投稿",
-    "如若转载",
-    "如若内容造成侵权",
-    "相关文章",
-    "版权声明",
-    "原文链接",
-    "免责声明",
-    "转载请注明",
-)
-
-# Only unindented lines can be question headings; answers indent their own numbered lists.
-_HEADING_RE = re.compile(r"(\d{1,4})(、|\.(?!\d))\s*(\S.*)")
 _SECTION_RE = re.compile(r"[一二三四五六七八九十百]+、\s*\S.*")
 _NUMBERED_RE = re.compile(r"(\d{1,9})(?:\.(?!\d)|、)\s*(\S.*)")
 # `-`, `*` and `+` need a space after them so `-1` or `*args` stay text.
@@ -56,17 +44,22 @@ _INLINE_SPECIALS_RE = re.compile(r"([\\`*_\[\]<>&])")
 _LINE_START_NUMBER_RE = re.compile(r"(\d+)([.)])")
 
 
+DocumentFormat = Literal["seed", "html"]
+
+
 class SeedItem(NamedTuple):
     number: int
     title: str
-    answer: str  # Markdown in our subset
+    answer: str  # Markdown in our subset; empty for a title without an answer
     line: int  # the heading's line in the document
+    section: str = ""  # the section heading the question sits under, as written
 
 
 @dataclass(frozen=True, slots=True)
 class SeedDocument:
     title: str
     items: tuple[SeedItem, ...]
+    structure: Structure | None = None  # how the page was read, for --dry-run
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +68,7 @@ class ImportedQuestion:
     id: str
     title: str
     path: Path
+    draft: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +78,8 @@ class ImportReport:
     problems: tuple[Problem, ...] = ()  # when not empty, nothing was written
     pack_created: bool = False
     dry_run: bool = False
+    document: SeedDocument | None = None  # what the parser found, for --dry-run
+    warnings: tuple[Problem, ...] = ()  # answers that look cut short; they don't stop the import
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,39 +92,42 @@ class _Planned:
 # --- parsing -----------------------------------------------------------------------------------
 
 
-def parse_seed_document(text: str) -> SeedDocument:
-    lines = split_lines(text)
-    first = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
-    if first == len(lines):
-        return SeedDocument("", ())
-    end = _boilerplate_start(lines, first + 1)
-    headings = _headings(lines, first + 1, end)
-    items = []
-    for k, (index, number, title) in enumerate(headings):
-        stop = headings[k + 1][0] if k + 1 < len(headings) else end
-        items.append(SeedItem(number, title, to_markdown(lines[index + 1 : stop]), index + 1))
-    return SeedDocument(lines[first].strip(), tuple(items))
+def parse_seed_document(text: str, default_title: str = "") -> SeedDocument:
+    return document_from_structure(parse_structure(split_lines(text), default_title))
 
 
-def _boilerplate_start(lines: Sequence[str], start: int) -> int:
-    for index in range(start, len(lines)):
-        if lines[index].strip().startswith(BOILERPLATE_MARKERS):
-            return index
-    return len(lines)
+def document_from_structure(structure: Structure, *, markdown: bool | None = None) -> SeedDocument:
+    """The questions of a parsed page, answers in our Markdown subset.
+
+    A page that is Markdown already (from HTML, or written with `###`/`**` headings or code fences)
+    keeps its markup; plain text is escaped so the reader sees exactly the page's characters.
+    """
+    if markdown is None:
+        markdown = structure.markdown
+    convert = markdown_answer if markdown else to_markdown
+    items = tuple(
+        SeedItem(item.number, item.title, convert(item.body), item.line,
+                 item.section.title if item.section else "")
+        for item in structure.items
+    )
+    return SeedDocument(structure.title, items, structure)
 
 
-def _headings(lines: Sequence[str], start: int, end: int) -> list[tuple[int, int, str]]:
-    """(line index, number, title) of each question heading between start and end."""
-    matches = [(i, _HEADING_RE.fullmatch(lines[i].rstrip())) for i in range(start, end)]
-    candidates = [(i, m) for i, m in matches if m]
-    # `1、` is the usual style; `1.` only counts in documents that never use `1、`, otherwise an
-    # answer's own unindented `5.` could pass for the next question.
-    style = "、" if any(m[1] == "1" and m[2] == "、" for _, m in candidates) else "."
-    found: list[tuple[int, int, str]] = []
-    for index, m in candidates:
-        if m[2] == style and int(m[1]) == len(found) + 1:
-            found.append((index, int(m[1]), m[3].strip()))
-    return found
+def markdown_answer(lines: Sequence[str]) -> str:
+    """An answer that is Markdown already, tidied: no trailing spaces, one blank line at most."""
+    out: list[str] = []
+    fence = ""
+    for raw in lines:
+        line = raw.rstrip()
+        opened = FENCE_RE.match(line)
+        if opened and (not fence or line.strip().startswith(fence)):
+            fence = "" if fence else opened[1]
+        elif not line and out and not out[-1] and not fence:
+            continue
+        out.append(line)
+    if fence:
+        out.append(fence)  # an unclosed fence would swallow whatever follows it in the file
+    return "\n".join(out).strip("\n")
 
 
 def to_markdown(lines: Iterable[str]) -> str:
@@ -203,19 +202,34 @@ def question_id(pack_id: str, title: str) -> str:
 
 
 def render_question(
-    qid: str, item: SeedItem, document_title: str, tags: Sequence[str], difficulty: int
+    qid: str,
+    item: SeedItem,
+    document_title: str,
+    tags: Sequence[str],
+    difficulty: int,
+    *,
+    draft: bool = False,
 ) -> str:
-    return "\n".join([
+    # Numbering restarts in every section, so the section is part of where a question comes from.
+    where = f"{document_title} · {item.section}" if item.section else document_title
+    tag = section_tag(item.section)
+    lines = [
         "---",
         f"id: {qid}",
         f"title: {yaml_string(item.title)}",
-        f"tags: [{', '.join(tags)}]",
+        f"tags: [{', '.join([*tags, tag] if tag and tag not in tags else tags)}]",
         f"difficulty: {difficulty}",
-        f"source: {yaml_string(f'{document_title} #{item.number}')}",
-        "---",
-        item.answer,
-        "",
-    ])
+        f"source: {yaml_string(f'{where} #{item.number}')}",
+    ]
+    if draft:
+        lines.append("draft: true")
+    return "\n".join([*lines, "---", item.answer, ""])
+
+
+def section_tag(section: str) -> str:
+    """A tag from a section heading's ASCII words (`二、RAG 篇` → `rag`); empty when it has none."""
+    words = re.findall(r"[A-Za-z][A-Za-z0-9]*|\d+[A-Za-z]+", section)
+    return "-".join(word.lower() for word in words)[:40].strip("-")
 
 
 def render_pack_toml(pack_id: str, document: SeedDocument) -> str:
@@ -240,6 +254,24 @@ def toml_string(value: str) -> str:
 # --- importing ---------------------------------------------------------------------------------
 
 
+def read_document(path: Path, fmt: DocumentFormat = "seed") -> SeedDocument | Problem:
+    """A page of questions: plain text (`seed`) or a saved web page (`html`)."""
+    if fmt == "html":
+        try:
+            page = page_to_markdown(path.read_bytes())
+        except OSError as exc:
+            return Problem(path, 0, f"cannot read: {exc.strerror or exc}")
+        except PageError as exc:
+            return Problem(path, 0, str(exc))
+        structure = parse_structure(split_lines(page.markdown), page.title or path.stem)
+        structure = replace(structure, dropped=page.dropped + structure.dropped)
+        return document_from_structure(structure, markdown=True)
+    text = read_text(path)
+    if isinstance(text, Problem):
+        return text
+    return parse_seed_document(text, path.stem)
+
+
 def import_document(
     path: Path,
     content_root: Path,
@@ -249,29 +281,39 @@ def import_document(
     dry_run: bool = False,
     tags: tuple[str, ...] = ("imported",),
     difficulty: int = 2,
+    allow_empty: bool = False,
+    fmt: DocumentFormat = "seed",
 ) -> ImportReport:
     """Write one question file per question of the document into `content_root/packs/<pack_id>/`.
 
     Everything is validated first, so a document with any problem writes nothing. Existing files
-    are skipped unless `force`. Raises OSError only when writing fails.
+    are skipped unless `force`. A question without an answer is refused unless `allow_empty`,
+    which keeps it as a draft. Raises OSError only when writing fails.
     """
     problems = option_problems(path, pack_id, tags, difficulty)
     if problems:
         return ImportReport(problems=tuple(problems), dry_run=dry_run)
-    text = read_text(path)
-    if isinstance(text, Problem):
-        return ImportReport(problems=(text,), dry_run=dry_run)
-    document = parse_seed_document(text)
+    document = read_document(path, fmt)
+    if isinstance(document, Problem):
+        return ImportReport(problems=(document,), dry_run=dry_run)
     if not document.items:
-        message = "no numbered questions found (expected lines like '1、question')"
-        return ImportReport(problems=(Problem(path, 0, message),), dry_run=dry_run)
+        message = ("no numbered questions found "
+                   "(expected headings like '1、', '1.', 'Q1:', '问题1：' or '### 1.')")
+        return ImportReport(problems=(Problem(path, 0, message),), document=document,
+                            dry_run=dry_run)
     pack_dir = content_root / "packs" / pack_id
     pack, pack_text, problems = _plan_pack(pack_dir, pack_id, document)
     used = ids_in_use(content_root)
-    planned, plan_problems = _plan_questions(path, document, pack_dir, pack, used, tags, difficulty)
+    planned, plan_problems, warnings = _plan_questions(
+        path, document, pack_dir, pack, used, tags, difficulty, allow_empty)
     problems += plan_problems
+    empty = sum(1 for item in document.items if not item.answer)
+    if empty and not allow_empty:
+        problems.append(Problem(path, 0, f"{_count(empty, 'question')} without an answer; "
+                                         "--allow-empty keeps them as drafts (draft: true), "
+                                         "never sent until they get one"))
     if problems:
-        return ImportReport(problems=tuple(problems), dry_run=dry_run)
+        return ImportReport(problems=tuple(problems), document=document, dry_run=dry_run)
     to_write = [p for p in planned if force or not p.exists]
     if not dry_run:
         _write_all(pack_dir, pack_text, to_write)
@@ -280,7 +322,13 @@ def import_document(
         skipped=tuple(p.item for p in planned if p.exists and not force),
         pack_created=pack_text is not None,
         dry_run=dry_run,
+        document=document,
+        warnings=tuple(warnings),
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def option_problems(
@@ -318,25 +366,34 @@ def _plan_questions(
     used: Mapping[str, Path],
     tags: Sequence[str],
     difficulty: int,
-) -> tuple[list[_Planned], list[Problem]]:
+    allow_empty: bool,
+) -> tuple[list[_Planned], list[Problem], list[Problem]]:
+    """What to write, the problems that stop the import, and the warnings that don't."""
     planned: list[_Planned] = []
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     seen: dict[str, SeedItem] = {}
     for item in document.items:
         qid = question_id(pack_dir.name, item.title)
         target = pack_dir / f"{qid}.md"
-        text = render_question(qid, item, document.title, tags, difficulty)
-        found = [p.message for p in validate_question_text(target, text, pack)]
+        # Without `draft: true` an empty answer fails validation, at the question's own line.
+        draft = allow_empty and not item.answer
+        text = render_question(qid, item, document.title, tags, difficulty, draft=draft)
+        qf, found_problems = parse_question_file(target, text, pack)
+        if qf is not None and not found_problems:
+            found_problems = check_question_file(qf)
+            warnings += [Problem(path, item.line, f"question {item.number}: {w.message}")
+                         for w in answer_warnings(qf)]
+        found = [p.message for p in found_problems]
         if qid in seen:
             found.append(f"same question as #{seen[qid].number} (line {seen[qid].line})")
         if qid in used and used[qid] != target:
             found.append(f"id {qid} is already used by {used[qid]}")
         problems += [Problem(path, item.line, f"question {item.number}: {m}") for m in found]
         seen.setdefault(qid, item)
-        planned.append(
-            _Planned(ImportedQuestion(item.number, qid, item.title, target), text, target.exists())
-        )
-    return planned, problems
+        question = ImportedQuestion(item.number, qid, item.title, target, draft)
+        planned.append(_Planned(question, text, target.exists()))
+    return planned, problems, warnings
 
 
 def validate_question_text(target: Path, text: str, pack: PackInfo | None) -> list[Problem]:
@@ -366,12 +423,19 @@ def _write_all(pack_dir: Path, pack_text: str | None, planned: Sequence[_Planned
 
 def write_atomically(path: Path, text: str) -> None:
     """Replace `path` in one step, so a crash leaves either the old file or the new one."""
+    with replacing(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` to write; it becomes `path` when the block succeeds."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+        yield Path(tmp)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; content files are meant to be shared
         os.replace(tmp, path)
     except BaseException:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content.check import check_content
+from bot.content.check import check_bank_with_warnings, check_content
 from bot.content.commands import cmd_check
 from bot.content.packs import Problem, load_bank
 
@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 PACK_TOML = 'id = "demo"\ntitle = "Demo"\nlanguage = "zh"\ndescription = "tests"\n'
 
 # Line numbers in the tests below refer to this layout.
+GOOD_ANSWER = "答案的第一段，完整地说明了这个问题的要点和理由。\n"
 GOOD = """\
 ---
 id: q-one
@@ -22,7 +23,7 @@ tags: [demo]
 difficulty: 2
 source: ours
 ---
-答案的第一段。
+答案的第一段，完整地说明了这个问题的要点和理由。
 """
 
 
@@ -164,7 +165,7 @@ def test_a_duplicate_id_is_reported_in_both_files(tmp_path: Path) -> None:
 
 
 def test_an_empty_answer_is_reported_at_the_start_of_the_body(tmp_path: Path) -> None:
-    text = GOOD.replace("答案的第一段。\n", "\n")
+    text = GOOD.replace(GOOD_ANSWER, "\n")
 
     assert one_problem(tmp_path, text) == (8, "the answer is empty")
 
@@ -211,7 +212,7 @@ def test_a_title_over_256_characters_is_reported(tmp_path: Path) -> None:
 
 def test_a_paragraph_too_long_for_one_message_is_reported_where_it_starts(tmp_path: Path) -> None:
     body = "短的一段。\n\n- 列表项\n\n" + "很长的段落" * 701 + "\n\n结尾。\n"
-    text = GOOD.replace("答案的第一段。\n", body)
+    text = GOOD.replace(GOOD_ANSWER, body)
 
     line, message = one_problem(tmp_path, text)
 
@@ -232,7 +233,7 @@ def test_an_english_list_item_too_long_is_reported_at_its_line(tmp_path: Path) -
 def test_an_answer_needing_more_than_four_messages_is_reported(tmp_path: Path) -> None:
     body = "\n\n".join(f"第{i}段" + "内容" * 1500 for i in range(5)) + "\n"
 
-    line, message = one_problem(tmp_path, GOOD.replace("答案的第一段。\n", "\n" + body))
+    line, message = one_problem(tmp_path, GOOD.replace(GOOD_ANSWER, "\n" + body))
 
     assert line == 9
     assert message == "answer needs 5 messages of 4096 characters, at most 4 allowed"
@@ -326,3 +327,81 @@ def test_the_shipped_content_passes_the_checker() -> None:
         pytest.skip("this checkout has no content/ folder")
 
     assert [str(p) for p in check_content(content)] == []
+
+
+# --- warnings: answers that look cut short -----------------------------------------------------
+
+
+def warnings_for(tmp_path: Path, answer: str, title: str = "示例问题") -> list[tuple[int, str]]:
+    text = GOOD.replace(GOOD_ANSWER, answer + "\n").replace("title: 示例问题", f"title: {title}")
+    make_pack(tmp_path, {"q-one": text})
+    _, problems, warnings = check_bank_with_warnings(tmp_path)
+    assert problems == []
+    return [(w.line, w.message) for w in warnings]
+
+
+def test_a_one_character_answer_is_flagged_with_its_line(tmp_path: Path) -> None:
+    assert warnings_for(tmp_path, "是") == [
+        (8, "answer ends mid-sentence: '…是'"),
+        (8, "answer has only 1 character, short for its question: is it cut off?"),
+    ]
+
+
+def test_an_answer_shorter_than_its_long_question_is_flagged(tmp_path: Path) -> None:
+    title = "为什么自注意力里要除以根号 d_k，不除会怎样，请结合方差推导说明？"
+
+    assert warnings_for(tmp_path, "因为方差会变大，所以要缩放。", title) == [
+        (8, "answer has only 14 characters, short for its question: is it cut off?")]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "领域模型词表扩增是否必要,取决于多个因素,主要包括以下几个方面:",
+        "KV Cache 把每一层的键和值保存下来，下一步只需要计算新 token，例如",
+        "Scaling the dot product keeps the softmax out of its flat region, so that",
+        "- 第一条要点写完整了。\n- 第二条要点写到一半，",
+    ],
+)
+def test_an_answer_that_stops_mid_sentence_is_flagged_at_its_last_line(
+    tmp_path: Path, answer: str
+) -> None:
+    found = warnings_for(tmp_path, f"第一段是完整的一句话，说明了背景。\n\n{answer}")
+
+    last = answer.split("\n")[-1].removeprefix("- ")
+    line = 10 + answer.count("\n")
+    assert found == [(line, f"answer ends mid-sentence: '…{last[-20:]}'")]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "要点如下，每一条都是短语：\n\n- 缓存键和值\n- 用显存换时间",
+        "示例代码如下，运行即可复现：\n\n```python\nprint(1)\n```",
+        "对比如下，见表中各列的说明：\n\n| 方法 | 显存 |\n|---|---|\n| MQA | 小 |",
+        "完整的一句话结束于句号，说明了问题的全部要点。",
+        "English answers end with a full stop and are long enough to count.",
+    ],
+)
+def test_complete_answers_are_not_flagged(tmp_path: Path, answer: str) -> None:
+    assert warnings_for(tmp_path, answer) == []
+
+
+def test_warnings_print_with_file_and_line_and_fail_only_with_strict(tmp_path: Path) -> None:
+    make_pack(tmp_path, {"q-one": GOOD.replace(GOOD_ANSWER, "是\n")})
+    out = io.StringIO()
+
+    assert cmd_check(tmp_path, out) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[1].startswith(f"warning: {tmp_path}/packs/demo/q-one.md:8: answer has only 1 ")
+    assert lines[-1] == "1 question in 1 pack: ok (2 warnings)"
+
+    out = io.StringIO()
+    assert cmd_check(tmp_path, out, strict=True) == 1
+    assert out.getvalue().splitlines()[-1] == "0 problems, 2 warnings (--strict)"
+
+
+def test_the_shipped_bank_has_no_warnings_even_with_strict() -> None:
+    out = io.StringIO()
+
+    assert cmd_check(REPO / "content", out, strict=True) == 0, out.getvalue()

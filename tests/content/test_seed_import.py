@@ -193,6 +193,8 @@ def test_a_document_with_a_bad_question_writes_nothing(tmp_path: Path) -> None:
     assert [str(p) for p in report.problems] == [
         f"{doc}:6: question 2: the answer is empty",
         f"{doc}:8: question 3: same question as #1 (line 3)",
+        f"{doc}: 1 question without an answer; --allow-empty keeps them as drafts (draft: true), "
+        "never sent until they get one",
     ]
     assert not (tmp_path / "content").exists()
 
