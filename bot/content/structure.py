@@ -424,6 +424,7 @@ def _best_reading(
         return 0.0 if chars(item.body_start, end) else -_EMPTY_ANSWER
 
     best: dict[_State, tuple[float, _State | None]] = {}
+    by_number: dict[int, list[_State]] = {}
     for k, cand in enumerate(candidates):
         opening = cand.sections[0] if cand.sections else cand.index
         gain = _ITEM + _QUESTION * cand.question + (_STRONG if _strong(cand.family) else 0.0)
@@ -433,9 +434,11 @@ def _best_reading(
         score = gain - chars(start, opening) / _PREAMBLE_CHARS
         score -= 0.0 if cand.number == 1 else _START_NOT_ONE
         options: list[tuple[float, _State | None, int]] = [(score, None, group)]
-        for (j, group_before), (before, _) in list(best.items()):
-            if j >= k:
-                continue
+        # Only a restart at 1 may follow any heading; otherwise the number just below counts.
+        numbers = by_number if cand.number == 1 else {
+            n: by_number.get(n, []) for n in range(cand.number - _MAX_GAP, cand.number)}
+        for j, group_before in [state for states in numbers.values() for state in states]:
+            before = best[(j, group_before)][0]
             prev = candidates[j]
             step = _step(doc, prev, cand, group_before)
             if step is None:
@@ -447,6 +450,8 @@ def _best_reading(
             options.append((total, (j, group_before), new_group))
         for total, back, new_group in options:
             state = (k, new_group)
+            if state not in best:
+                by_number.setdefault(cand.number, []).append(state)
             if state not in best or total > best[state][0]:
                 best[state] = (total, back)
     if not best:
