@@ -244,11 +244,13 @@ def cmd_list(content_root: Path, as_json: bool, out: TextIO, err: TextIO | None 
             "run `studybot content check` for details",
             file=err or sys.stderr,
         )
+    # Drafts are listed after the questions that are sent, so they are easy to find and finish.
+    listed = [(q, False) for q in bank.questions] + [(q, True) for q in bank.drafts]
     if as_json:
-        json.dump([_as_json(q) for q in bank.questions], out, ensure_ascii=False, indent=2)
+        json.dump([_as_json(q, draft) for q, draft in listed], out, ensure_ascii=False, indent=2)
         print(file=out)
     else:
-        _print_table(bank.questions, out)
+        _print_table(listed, out)
     return 0
 
 
@@ -287,7 +289,7 @@ def describe_structure(file: Path, structure: Structure, html: bool) -> list[str
     return lines
 
 
-def _as_json(question: Question) -> dict[str, object]:
+def _as_json(question: Question, draft: bool) -> dict[str, object]:
     return {
         "id": question.id,
         "pack": question.pack,
@@ -297,13 +299,15 @@ def _as_json(question: Question) -> dict[str, object]:
         "difficulty": question.difficulty,
         "source": question.source,
         "has_english": bool(question.title_en and question.answer_en),
+        "draft": draft,
     }
 
 
-def _print_table(questions: tuple[Question, ...], out: TextIO) -> None:
+def _print_table(questions: list[tuple[Question, bool]], out: TextIO) -> None:
     header = ("id", "pack", "difficulty", "tags", "title")
     rows = [
-        (q.id, q.pack, str(q.difficulty), ",".join(q.tags), q.title) for q in questions
+        (q.id, q.pack, str(q.difficulty), ",".join(q.tags), q.title + ("  (draft)" * draft))
+        for q, draft in questions
     ]
     # Titles are CJK and go last, so only the ASCII columns need padding.
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]

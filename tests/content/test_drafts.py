@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from pathlib import Path
 
-from bot.content.commands import cmd_check, cmd_export
+from bot.content.commands import cmd_check, cmd_export, cmd_list
 from bot.content.packs import load_bank
 from bot.core.actions import ActionCodec
 from bot.core.models import ChatKind, ChatRef
@@ -115,3 +116,19 @@ async def test_the_daily_question_is_never_a_draft(
         chosen.add(picked.question_id)
 
     assert chosen == {"q-0", "q-1", "q-2"}
+
+
+def test_content_list_shows_drafts_after_the_questions_and_marks_them(tmp_path: Path) -> None:
+    make_pack(tmp_path, {"q-one": question("q-one", ANSWER),
+                         "a-two": question("a-two", "", draft="true")})
+    out = io.StringIO()
+
+    assert cmd_list(tmp_path, False, out) == 0
+
+    lines = out.getvalue().splitlines()
+    assert lines[1].startswith("q-one ") and lines[2].startswith("a-two ")
+    assert lines[2].endswith("问题 a-two 是什么?  (draft)")
+    out = io.StringIO()
+    assert cmd_list(tmp_path, True, out) == 0
+    assert [(q["id"], q["draft"]) for q in json.loads(out.getvalue())] == [
+        ("q-one", False), ("a-two", True)]

@@ -161,6 +161,7 @@ def test_list_as_json_gives_one_object_per_question(content: Path) -> None:
         "difficulty": 1,
         "source": "ours",
         "has_english": True,
+        "draft": False,
     }
     assert items[1]["has_english"] is False
 
