@@ -411,6 +411,12 @@ _State = tuple[int, int]  # (candidate position, line index of the section openi
 def _best_reading(
     doc: _Lines, start: int, candidates: Sequence[_Candidate], outermost: int
 ) -> tuple[float, list[_Candidate]]:
+    """The best-scoring sequence of `candidates` (all of one style) taken as question headings.
+
+    A state is a heading taken last plus the section that opened its numbering group, since
+    whether a restart is plausible depends on the section before it; the score adds each
+    heading's gain and each step's cost (see the weights above).
+    """
     weights = [len(line.strip()) if doc.is_content(i) and i not in doc.sections else 0
                for i, line in enumerate(doc.text)]
     prefix = [0]
