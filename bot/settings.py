@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     discord_api_url: str = ""
     discord_gateway_url: str = ""
     discord_guild: int | None = None  # sync slash commands to this server only (instant)
-    discord_rate_limit: float = Field(48.0, ge=0, le=1000)  # requests/s overall; 0: no limit
+    discord_rate_limit: float = Field(48.5, ge=0, le=1000)  # requests/s overall; 0: no limit
 
     @field_validator("default_timezone")
     @classmethod

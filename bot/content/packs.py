@@ -90,18 +90,21 @@ class ContentBank:
     packs: tuple[PackInfo, ...] = ()
     drafts: tuple[Question, ...] = ()
     _by_id: Mapping[str, Question] = field(init=False, repr=False, compare=False)
+    _ids: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.questions, key=lambda q: q.id))
         object.__setattr__(self, "questions", ordered)
         object.__setattr__(self, "drafts", tuple(sorted(self.drafts, key=lambda q: q.id)))
         object.__setattr__(self, "_by_id", MappingProxyType({q.id: q for q in ordered}))
+        # Asked once per post by the push: worked out once, not per call.
+        object.__setattr__(self, "_ids", tuple(q.id for q in ordered))
 
     def get(self, question_id: str) -> Question | None:
         return self._by_id.get(question_id)
 
     def ids(self) -> tuple[str, ...]:
-        return tuple(q.id for q in self.questions)
+        return self._ids
 
     def pack_summaries(self) -> tuple[PackSummary, ...]:
         """Every pack with its question count, ordered by id; an empty pack counts 0."""

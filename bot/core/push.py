@@ -207,8 +207,11 @@ class PushPipeline:
         self._events: dict[str, asyncio.Event] = {}
         self._claim_errors = RepeatedErrorLog("claiming due posts")
         self._tasks: list[asyncio.Task[None]] = []
-        self._in_flight: set[int] = set()
+        self._in_flight: set[int] = set()  # claimed by this process and not finished
+        self._sending: set[int] = set()  # of those, the ones a platform call is out for
         self._stopping = False
+        self._claiming = asyncio.Lock()
+        self._settled = asyncio.Event()
         # True when the store guarantees no other instance runs (a locked SQLite file): then
         # every claim another run left open was cut off, and is sent again without waiting.
         self.sole_instance = False
@@ -224,7 +227,7 @@ class PushPipeline:
 
     @property
     def busy(self) -> bool:
-        return bool(self._in_flight) or bool(self.outbox.pending)
+        return bool(self._sending) or bool(self.outbox.pending)
 
     # ----- one pass: tests, the console, `push_due` -------------------------------------------
 
@@ -250,6 +253,12 @@ class PushPipeline:
 
     async def claim(self, platform: str, limit: int, report: PushReport) -> list[Post]:
         """Claim up to `limit` posts for one platform in one transaction."""
+        # One claim at a time in this process: two would read the same due rows, and both
+        # would take the winner's rows for their own (same instance, same instant).
+        async with self._claiming:
+            return await self._claim(platform, limit, report)
+
+    async def _claim(self, platform: str, limit: int, report: PushReport) -> list[Post]:
         now = self.clock.now()
         self.last_look = now
         alive_since = dt.datetime.max.replace(tzinfo=dt.UTC) if self.sole_instance else (
@@ -339,6 +348,7 @@ class PushPipeline:
 
     async def deliver(self, post: Post, report: PushReport) -> None:
         """Send one claimed post and leave its mark in the outbox, whatever happens."""
+        self._sending.add(post.delivery_pk)
         try:
             await self._deliver(post, report)
         except Exception as error:
@@ -348,6 +358,7 @@ class PushPipeline:
             self._retry_or_miss(post, report, repr(error)[:200])
         finally:
             self._in_flight.discard(post.delivery_pk)
+            self._sending.discard(post.delivery_pk)
 
     async def _deliver(self, post: Post, report: PushReport) -> None:
         sub = post.subscription
@@ -451,23 +462,36 @@ class PushPipeline:
 
     def wake(self) -> None:
         """Look for due posts now (a subscription changed, or a due time came)."""
+        if self._tasks:
+            self._settled.clear()
         for event in self._events.values():
             event.set()
 
+    async def settled(self) -> None:
+        """Wait until every lane has looked and found nothing more to do."""
+        if self._tasks:
+            await self._settled.wait()
+
     async def stop(self, within: float = 30.0) -> None:
-        """Let posts in flight finish and their marks be written, then stop."""
+        """Let the sends under way finish and their marks be written, then stop. Claimed posts
+        not yet sent stay claimed: the next run (or another instance) sends them."""
+        if not self._tasks:
+            return
         deadline = time.monotonic() + within
         self._stopping = True
         for event in self._events.values():
             event.set()
         while self.busy and time.monotonic() < deadline:
-            if self.outbox.pending and not self._in_flight:
+            if self.outbox.pending and not self._sending:
                 if not await self.outbox.flush():
                     break
             await asyncio.sleep(0.05)
-        if self._in_flight:
-            log.warning("%d post(s) still in flight at stop; they are sent again later",
-                        len(self._in_flight))
+        if self._sending:
+            log.warning("%d send(s) still under way at stop; they count as cut off",
+                        len(self._sending))
+        left = len(self._in_flight) - len(self._sending)
+        if left:
+            log.info("%d claimed post(s) left for the next run", left)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -489,7 +513,8 @@ class PushPipeline:
             while True:
                 post = await queue.get()
                 try:
-                    await self.deliver(post, PushReport())
+                    if not self._stopping:
+                        await self.deliver(post, PushReport())
                 finally:
                     queue.task_done()
                     if queue.qsize() <= limit // 2:
@@ -524,6 +549,8 @@ class PushPipeline:
                     if queue.qsize() > limit // 2:
                         room.clear()
                 self._draining.discard(platform)
+                if not self._draining and not any(e.is_set() for e in self._events.values()):
+                    self._settled.set()
                 if self.on_change is not None:
                     self.on_change()
         finally:

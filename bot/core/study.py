@@ -471,10 +471,19 @@ class StudyService:
 
 
 def _next_in_order(ids: Sequence[str], used: set[str], chat_key: str, cycle: int) -> str | None:
-    """The chat's next unseen question: a per-chat, per-cycle shuffle, stable across restarts."""
+    """The chat's next unseen question: a per-chat, per-cycle shuffle, stable across restarts.
+
+    The shuffle is drawn from the front only as far as needed (Fisher-Yates one step at a
+    time), so a chat early in its cycle costs a step or two, not a shuffle of the whole bank.
+    """
     order = sorted(ids)
-    random.Random(f"{chat_key}#{cycle}").shuffle(order)
-    return next((q for q in order if q not in used), None)
+    rng = random.Random(f"{chat_key}#{cycle}")
+    for i in range(len(order)):
+        j = rng.randrange(i, len(order))
+        order[i], order[j] = order[j], order[i]
+        if order[i] not in used:
+            return order[i]
+    return None
 
 
 def _text(text: str) -> OutgoingMessage:

@@ -10,13 +10,14 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
 from bot.core.models import ChatDay
 from bot.core.push_model import Claim, ClaimResult, Due, History, Mark, Retake
 from bot.storage.schema import (
+    UTCDateTime,
     chat_days,
     chats,
     deliveries,
@@ -126,14 +127,16 @@ class PushStoreMixin:
         result = ClaimResult()
         async with self.engine.begin() as conn:
             await self._advance(conn, [*claims, *skips])
+            # Executed for many rows at once with one compiled statement; ON CONFLICT keeps a
+            # date someone else claimed first as theirs.
+            once = self._insert(deliveries).on_conflict_do_nothing(
+                index_elements=["subscription_pk", "local_date"])
             if skips:
-                await conn.execute(self._insert(deliveries).values([
-                    _delivery_row(s, "missed", run_id, now) for s in skips
-                ]).on_conflict_do_nothing(index_elements=["subscription_pk", "local_date"]))
+                await conn.execute(once, [_delivery_row(s, "missed", run_id, now)
+                                          for s in skips])
             if claims:
-                await conn.execute(self._insert(deliveries).values([
-                    _delivery_row(c, "claimed", run_id, now) for c in claims
-                ]).on_conflict_do_nothing(index_elements=["subscription_pk", "local_date"]))
+                await conn.execute(once, [_delivery_row(c, "claimed", run_id, now)
+                                          for c in claims])
                 keys = [(c.subscription.pk, c.local_date) for c in claims]
                 mine = (await conn.execute(select(
                     deliveries.c.pk, deliveries.c.subscription_pk, deliveries.c.local_date).where(
@@ -153,11 +156,11 @@ class PushStoreMixin:
                      in result.claimed]
             picks += [c for c in retakes if c.question_id and c.delivery_pk in result.retaken]
             if picks:
-                await conn.execute(self._insert(chat_days).values([
+                await conn.execute(self._insert(chat_days).on_conflict_do_nothing(
+                    index_elements=["chat_pk", "local_date"]), [
                     {"chat_pk": p.chat_pk, "local_date": p.local_date,
                      "question_id": p.question_id, "cycle": p.cycle, "created_at": now}
-                    for p in picks]).on_conflict_do_nothing(
-                    index_elements=["chat_pk", "local_date"]))
+                    for p in picks])
                 rows = (await conn.execute(select(chat_days).where(tuple_(
                     chat_days.c.chat_pk, chat_days.c.local_date).in_(
                     [(p.chat_pk, p.local_date) for p in picks])))).all()
@@ -166,12 +169,13 @@ class PushStoreMixin:
         return result
 
     async def _advance(self, conn: AsyncConnection, runs: Sequence[Claim]) -> None:
-        """Move each subscription to its next run, unless someone already moved it."""
-        for run in runs:
-            await conn.execute(update(subscriptions).where(
-                subscriptions.c.pk == run.subscription.pk,
-                subscriptions.c.next_run_at == run.subscription.next_run_at).values(
-                next_run_at=run.following))
+        """Move each subscription to its next run, unless someone already moved it (one
+        statement executed for the whole batch)."""
+        if not runs:
+            return
+        await conn.execute(_ADVANCE, [
+            {"b_pk": r.subscription.pk, "b_old": r.subscription.next_run_at,
+             "b_new": r.following} for r in runs])
 
     # ----- marks ------------------------------------------------------------------------------
 
@@ -181,12 +185,10 @@ class PushStoreMixin:
         if not marks:
             return
         async with self.engine.begin() as conn:
-            for mark in marks:
-                await conn.execute(update(deliveries).where(
-                    deliveries.c.pk == mark.delivery_pk,
-                    deliveries.c.state == "claimed").values(
-                    state=mark.state, finished_at=mark.at, message_id=mark.message_id[:64],
-                    error=mark.error[:500], retry_at=mark.retry_at))
+            await conn.execute(_MARK, [
+                {"b_pk": m.delivery_pk, "b_state": m.state, "b_at": m.at,
+                 "b_message": m.message_id[:64], "b_error": m.error[:500],
+                 "b_retry": m.retry_at} for m in marks])
 
     # ----- instances --------------------------------------------------------------------------
 
@@ -261,6 +263,18 @@ class PushStoreMixin:
             gone_days = (await conn.execute(
                 delete(chat_days).where(chat_days.c.pk.in_(unused)))).rowcount or 0
         return int(gone_deliveries), int(gone_days)
+
+
+_ADVANCE = update(subscriptions).where(
+    subscriptions.c.pk == bindparam("b_pk"),
+    subscriptions.c.next_run_at == bindparam("b_old", type_=UTCDateTime)).values(
+    next_run_at=bindparam("b_new", type_=UTCDateTime))
+
+_MARK = update(deliveries).where(
+    deliveries.c.pk == bindparam("b_pk"), deliveries.c.state == "claimed").values(
+    state=bindparam("b_state"), finished_at=bindparam("b_at", type_=UTCDateTime),
+    message_id=bindparam("b_message"), error=bindparam("b_error"),
+    retry_at=bindparam("b_retry", type_=UTCDateTime))
 
 
 def _delivery_row(claim: Claim, state: str, run_id: str, now: dt.datetime) -> dict[str, Any]:

@@ -80,6 +80,8 @@ async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5
     store = SqlStore(engine, reader)
     if migrate:
         await store.migrate()
+    if store.sqlite_path is not None and store.sqlite_path.exists():
+        await store.ping()  # remembers which file it is
     return store
 
 
@@ -118,6 +120,7 @@ class SqlStore(PushStoreMixin):
         self.engine = engine
         self.reader = reader or engine
         self._lock_fd: int | None = None
+        self._identity: tuple[int, int] | None = None  # the SQLite file's device and inode
         self._postgres = engine.dialect.name == "postgresql"
 
     # ----- lifecycle --------------------------------------------------------------------------
@@ -177,8 +180,17 @@ class SqlStore(PushStoreMixin):
         """Raise unless the database answers. A SQLite file deleted under a running bot counts as
         gone: writes would land in an unlinked file and vanish at the next start."""
         path = self.sqlite_path
-        if path is not None and not path.exists():
-            raise StoreError(f"the database file {path} is missing")
+        if path is not None:
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                raise StoreError(f"the database file {path} is missing") from None
+            # A new connection after a deletion makes an empty file of the same name.
+            identity = (stat.st_dev, stat.st_ino)
+            if self._identity is None:
+                self._identity = identity
+            elif identity != self._identity:
+                raise StoreError(f"the database file {path} is missing (replaced by another)")
         async with self.reader.connect() as conn:
             await conn.execute(select(1))
 

@@ -93,6 +93,7 @@ async def test_healthz_is_503_when_the_scheduler_stopped_ticking(
     running: RunningBot, clock: FakeClock
 ) -> None:
     await running.app.scheduler.tick()
+    await running.app.scheduler.pipeline.settled()
     clock.advance(hours=4)  # three intervals of 3600 s plus slack have passed without a tick
     status, body = await get(running, "/healthz")
     assert status == 503 and body["scheduler"]["ok"] is False

@@ -18,7 +18,6 @@ from typing import Any
 import aiohttp
 import discord
 import yarl
-from aiolimiter import AsyncLimiter
 from discord import app_commands
 from discord.app_commands import AppCommandChannel
 from discord.gateway import DiscordWebSocket
@@ -28,6 +27,7 @@ from discord.utils import MISSING
 from bot.adapters import StartError
 from bot.adapters.discord.commands import CatalogTranslator, build_commands
 from bot.adapters.discord.render import CUSTOM_ID_TEMPLATE, StudyButton, clip, render
+from bot.adapters.limits import SteadyRate
 from bot.core.events import Actor, ButtonPress, Command
 from bot.core.i18n import t
 from bot.core.messages import OutgoingMessage, Response
@@ -134,9 +134,7 @@ class DiscordAdapter:
         # discord.py follows the per-route buckets but not Discord's global 50 requests/s; a
         # push to many channels stays under it with some headroom.
         rate = settings.discord_rate_limit
-        # One request per 1/rate s, evenly spaced: a bucket that allows a burst on top of the
-        # rate would overrun 50 requests in a second at the start of a push.
-        self.throttle = throttle or (AsyncLimiter(1, 1 / rate) if rate > 0
+        self.throttle = throttle or (SteadyRate(rate) if rate > 0
                                      else contextlib.nullcontext())
         self.settings = settings
         self.send_timeout = send_timeout

@@ -7,6 +7,7 @@ event loop with the scheduler and the other adapters; PTB's JobQueue is not used
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -50,6 +51,7 @@ from telegram.ext import (
 )
 
 from bot.adapters import StartError
+from bot.adapters.limits import SteadyRate
 from bot.adapters.telegram.render import Rendered, render
 from bot.core.events import Actor, ButtonPress, Command, parse_command
 from bot.core.i18n import LANGUAGES, catalog_keys, t
@@ -112,6 +114,8 @@ class TelegramAdapter:
         self._read_timeout = read_timeout
         self._resume = asyncio.Event()
         self._resume.set()
+        rate = settings.telegram_rate_limit
+        self._overall = SteadyRate(rate) if rate > 0 else contextlib.nullcontext()
         self._recent_reveals: dict[tuple[int, str], dt.datetime] = {}
         self.app: Application[Any, Any, Any, Any, Any, Any] = self._build()
         self.username = ""
@@ -135,11 +139,10 @@ class TelegramAdapter:
             .write_timeout(self._read_timeout)
         )
         if rate > 0:
-            # Throttles to Telegram's limits: `rate` messages/s overall, evenly spaced (a burst
-            # of 30 on top of 30/s draws 429s), and 20 per minute per group. 429s are retried
-            # in _call, with an injectable sleep, so the limiter's own retries stay off.
-            builder = builder.rate_limiter(AIORateLimiter(
-                overall_max_rate=1, overall_time_period=1 / rate, max_retries=0))
+            # Telegram's 20 messages per minute per group; the overall limit is ours (_call),
+            # evenly spaced. 429s are retried in _call, with an injectable sleep, so the
+            # limiter's own retries stay off.
+            builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=0))
         app = builder.build()
         app.add_handler(CallbackQueryHandler(self._on_callback))
         app.add_handler(ChatMemberHandler(self._on_my_chat_member,
@@ -274,7 +277,8 @@ class TelegramAdapter:
         for attempt in range(self._max_retries + 1):
             await self._resume.wait()
             try:
-                return await request()
+                async with self._overall:
+                    return await request()
             except RetryAfter as error:
                 if self._on_rate_limited is not None:
                     self._on_rate_limited()

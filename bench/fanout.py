@@ -1,0 +1,356 @@
+"""The daily push at scale, through the real `studybot run`, against fakes that keep the limits.
+
+    .venv/bin/python bench/fanout.py [--telegram N] [--discord N] [--ceiling N] [--db URL]
+
+Starts a fake Telegram Bot API and a fake Discord on 127.0.0.1 in this process; they enforce the
+platforms' limits as token buckets (Telegram: 30 messages a second overall; Discord: 50 requests
+a second; at most a second's worth at once) and answer 429 past them, counting each. Seeds N due chats per platform (default 10,000
+each) across time zones, all due at the same instant, starts `studybot run` as a subprocess and
+prints, per platform: the delay of the first post after its due time, the rate against the
+limit, the 429s, and the delay of the last post; then the ceiling (limits off, Telegram only)
+against a bare python-telegram-bot loop sending the same messages to the same fake, also in a
+subprocess; and the bot's peak RSS. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import datetime as dt
+import itertools
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from sqlalchemy import insert, select
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bot.core.models import ChatKind  # noqa: E402
+from bot.storage.schema import chats, subscriptions  # noqa: E402
+from bot.storage.sql import open_store  # noqa: E402
+from tests.discord.fake_discord import FakeDiscord, _json  # noqa: E402
+from tests.telegram.fake_botapi import BOT, FakeBotApi, _error  # noqa: E402
+
+ZONES = ("Asia/Shanghai", "Asia/Tokyo", "Europe/Berlin", "America/New_York", "UTC",
+         "Asia/Kolkata", "Australia/Sydney", "America/Los_Angeles")
+DISCORD_TOKEN = "MTIzNDU2Nzg5.fake-discord.token-for-the-bench-0123456789"
+DISCORD_BASE = 900_000_000_000_000_000
+
+
+class Window:
+    """A platform's limit as a token bucket: `limit` requests a second, and at most one
+    second's worth at once (a client that bursts past that, as a bucket of 30 on top of 30/s
+    does at the start of a push, is answered 429)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.tokens = float(limit)
+        self.at = time.monotonic()
+        self.rejected = 0
+
+    def admit(self) -> bool:
+        if not self.limit:
+            return True
+        now = time.monotonic()
+        self.tokens = min(self.limit, self.tokens + (now - self.at) * self.limit)
+        self.at = now
+        if self.tokens < 1:
+            self.rejected += 1
+            return False
+        self.tokens -= 1
+        return True
+
+
+class LimitedBotApi(FakeBotApi):
+    """The tests' fake Bot API, keeping Telegram's overall limit and timing each post."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.window = Window(limit)
+        self.posted: list[float] = []
+
+    async def _api_sendMessage(self, params: Any) -> dict[str, Any]:
+        if not self.window.admit():
+            body = _error(429, "Too Many Requests: retry after 1")
+            body["parameters"] = {"retry_after": 1}
+            return body
+        answer = await super()._api_sendMessage(params)
+        if answer.get("ok"):
+            self.posted.append(time.time())
+        return answer
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        # Keep memory flat over 10,000s of calls: only the answer matters here.
+        response = await super()._handle(request)
+        self.calls.clear()
+        self.delivered.clear()
+        return response
+
+
+class LimitedDiscord(FakeDiscord):
+    """The tests' fake Discord, keeping the global 50 requests/s and timing each post."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(DISCORD_TOKEN)
+        self.window = Window(limit)
+        self.posted: list[float] = []
+
+    async def _route(self, method: str, path: str, body: Any, query: Any) -> web.Response:
+        if method == "POST" and path.startswith("/channels/"):
+            self.calls.clear()
+            if not self.window.admit():
+                return web.json_response(
+                    {"message": "You are being rate limited.", "retry_after": 0.5,
+                     "global": True}, status=429,
+                    headers={"Retry-After": "0.5", "X-RateLimit-Global": "true",
+                             "X-RateLimit-Scope": "global", "Via": "1.1 google"})
+            channel = int(path.split("/")[2])
+            self.posted.append(time.time())
+            return _json(self._message(channel, body, 0))
+        return await super()._route(method, path, body, query)
+
+
+class LeanBotApi:
+    """A Bot API stand-in that does no checking at all, so the client side is what is
+    measured: a canned answer per call, every post timed."""
+
+    def __init__(self) -> None:
+        self.token = "123456:BENCH-token-for-the-lean-fake"
+        self.posted: list[float] = []
+        self.port = 0
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        await request.read()
+        if method == "sendMessage":
+            self.posted.append(time.time())
+            result: Any = {"message_id": next(self._ids), "date": int(time.time()),
+                           "chat": {"id": -1, "type": "supergroup", "title": "g"},
+                           "text": "q"}
+        elif method == "getMe":
+            result = BOT.to_dict()
+        elif method == "getUpdates":
+            await asyncio.sleep(1.0)
+            result = []
+        else:
+            result = True
+        return web.json_response({"ok": True, "result": result})
+
+
+async def seed(url: str, telegram: int, discord: int, due: dt.datetime) -> None:
+    """N chats per platform, zones in turn, each subscribed at the local time of `due`."""
+    store = await open_store(url)
+    now = dt.datetime.now(dt.UTC)
+    chat_rows, zones = [], []
+    for platform, count in (("telegram", telegram), ("discord", discord)):
+        for i in range(count):
+            zone = ZONES[i % len(ZONES)]
+            chat_id = str(-1_000_000_000 - i) if platform == "telegram" else str(
+                DISCORD_BASE + i)
+            chat_rows.append({"platform": platform, "chat_id": chat_id, "thread_id": "",
+                              "kind": ChatKind.GROUP.value, "language": "zh",
+                              "timezone": zone, "created_at": now})
+            zones.append(zone)
+    async with store.engine.begin() as conn:
+        if chat_rows:
+            await conn.execute(insert(chats), chat_rows)
+        pks = (await conn.execute(select(chats.c.pk).order_by(chats.c.pk))).scalars().all()
+        sub_rows = [{"chat_pk": pk, "active": True, "paused_reason": "", "next_run_at": due,
+                     "updated_at": now,
+                     "local_time": due.astimezone(ZoneInfo(zone)).strftime("%H:%M")}
+                    for pk, zone in zip(pks, zones, strict=True)]
+        if sub_rows:
+            await conn.execute(insert(subscriptions), sub_rows)
+    await store.close()
+
+
+def bot_env(url: str, tmp: str, api: FakeBotApi | None, discord: FakeDiscord | None,
+            limits: bool) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYBOT_")}
+    env.update({
+        "STUDYBOT_DATABASE_URL": url, "STUDYBOT_CONTENT": str(REPO / "content"),
+        "STUDYBOT_LOG_LEVEL": os.environ.get("FANOUT_LOG_LEVEL", "WARNING"),
+        "STUDYBOT_OUTBOX_JOURNAL": f"{tmp}/marks",
+        # The defaults (the settings' own) when limits are on.
+        **({} if limits else {"STUDYBOT_TELEGRAM_RATE_LIMIT": "0",
+                              "STUDYBOT_DISCORD_RATE_LIMIT": "0"}),
+    })
+    if api is not None:
+        env["STUDYBOT_TELEGRAM_TOKEN"] = api.token
+        env["STUDYBOT_TELEGRAM_API_URL"] = f"{api.url}/bot"
+    if discord is not None:
+        env["STUDYBOT_DISCORD_TOKEN"] = DISCORD_TOKEN
+        env["STUDYBOT_DISCORD_API_URL"] = discord.api_url
+        env["STUDYBOT_DISCORD_GATEWAY_URL"] = discord.gateway_url
+    return env
+
+
+def peak_rss_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+async def run_bot_until(env: dict[str, str], done: Any, within: float) -> float:
+    """Start `studybot run`, wait until `done()` or `within` seconds; stop it; peak RSS."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env, cwd=str(REPO),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    deadline = time.monotonic() + within
+    while not done() and time.monotonic() < deadline and proc.returncode is None:  # noqa: ASYNC110
+        await asyncio.sleep(0.2)  # polls the fakes' counters; a bench, not a test
+    rss = peak_rss_mib(proc.pid)
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+    _, err = await proc.communicate()
+    if proc.returncode not in (0, -signal.SIGTERM) or os.environ.get("FANOUT_LOG_LEVEL"):
+        print(err.decode(errors="replace")[-2000:], file=sys.stderr)
+    return rss
+
+
+def report(name: str, posted: list[float], due: float, limit: float, rejected: int,
+           expected: int) -> None:
+    if not posted:
+        print(f"{name:9} nothing posted")
+        return
+    first, last = min(posted), max(posted)
+    rate = (len(posted) - 1) / (last - first) if last > first else float("nan")
+    share = f"{100 * rate / limit:.1f} % of {limit:g}/s" if limit else "no limit"
+    print(f"{name:9} {len(posted)}/{expected} posted; first {first - due:+.2f} s after due, "
+          f"last {last - due:.1f} s; {rate:.1f} msg/s ({share}); 429s: {rejected}")
+
+
+def next_due(margin: float) -> dt.datetime:
+    at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=margin)
+    return (at + dt.timedelta(minutes=1)).replace(second=0, microsecond=0)
+
+
+async def limited_run(args: argparse.Namespace, tmp: str) -> None:
+    api, discord = LimitedBotApi(30), LimitedDiscord(50)
+    await api.start()
+    await discord.start()
+    url = args.db or f"sqlite:///{tmp}/fanout.db"
+    due = next_due(args.margin)
+    started = time.perf_counter()
+    await seed(url, args.telegram, args.discord, due)
+    print(f"seeded {args.telegram} Telegram groups and {args.discord} Discord channels in "
+          f"{time.perf_counter() - started:.1f} s, due at {due:%H:%M:%S} UTC ({url.split(':')[0]})")
+    rss = await run_bot_until(
+        bot_env(url, tmp, api if args.telegram else None, discord if args.discord else None,
+                True),
+        lambda: len(api.posted) >= args.telegram and len(discord.posted) >= args.discord,
+        within=args.margin + 90 + args.telegram / 25 + args.discord / 40)
+    report("telegram", api.posted, due.timestamp(), 30, api.window.rejected, args.telegram)
+    report("discord", discord.posted, due.timestamp(), 50, discord.window.rejected, args.discord)
+    print(f"bot peak RSS: {rss:.0f} MiB")
+    await api.stop()
+    await discord.close()
+
+
+async def ceiling_run(args: argparse.Namespace, tmp: str) -> None:
+    api = LeanBotApi()
+    await api.start()
+    url = f"sqlite:///{tmp}/ceiling.db" if not args.db else args.db
+    due = next_due(args.margin)
+    await seed(url, args.ceiling, 0, due)
+    await run_bot_until(bot_env(url, tmp, api, None, False),  # type: ignore[arg-type]
+                        lambda: len(api.posted) >= args.ceiling, within=args.margin + 300)
+    ours = list(api.posted)
+    api.posted.clear()
+    bare = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--bare", f"{api.url}/bot", api.token, str(args.ceiling),
+        stdout=asyncio.subprocess.PIPE)
+    out, _ = await bare.communicate()
+    theirs = list(api.posted)
+    await api.stop()
+    rate = (len(ours) - 1) / (max(ours) - min(ours)) if len(ours) > 1 else float("nan")
+    bare_rate = (len(theirs) - 1) / (max(theirs) - min(theirs)) if len(theirs) > 1 else 0.0
+    print(f"ceiling   studybot run, limits off: {len(ours)} posts at {rate:.0f} msg/s; "
+          f"bare python-telegram-bot loop: {bare_rate:.0f} msg/s "
+          f"({json.loads(out or b'{}').get('sent', 0)} sent); ratio {rate / bare_rate:.2f}")
+
+
+async def bare_loop(url: str, token: str, count: int) -> None:
+    """The anchor: python-telegram-bot alone, the same message and concurrency, no store."""
+    from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+    from telegram.constants import ParseMode
+    from telegram.request import HTTPXRequest
+
+    text = ("<b>📚 每日一题 · 2026-03-02</b>\n\n<b>什么是 KV Cache？为什么能加速解码？</b>\n\n"
+            "inference · ★★☆")
+    markup = InlineKeyboardMarkup([
+        [InlineKeyboardButton("显示答案", callback_data="r" + "x" * 40)],
+        [InlineKeyboardButton(label, callback_data=label + "y" * 40)
+         for label in ("会", "部分", "不会")]])
+    bot = Bot(token, base_url=url, request=HTTPXRequest(connection_pool_size=72))
+    await bot.initialize()
+    gate = asyncio.Semaphore(64)
+    sent = 0
+
+    async def one(i: int) -> None:
+        nonlocal sent
+        async with gate:
+            await bot.send_message(-1_000_000_000 - i, text, parse_mode=ParseMode.HTML,
+                                   reply_markup=markup)
+            sent += 1
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+    await bot.shutdown()
+    print(json.dumps({"sent": sent}))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--telegram", type=int, default=10_000)
+    parser.add_argument("--discord", type=int, default=10_000)
+    parser.add_argument("--ceiling", type=int, default=10_000)
+    parser.add_argument("--db", default="", help="a database URL instead of a fresh SQLite file")
+    parser.add_argument("--margin", type=float, default=20.0,
+                        help="seconds between the start and the due time")
+    parser.add_argument("--bare", nargs=3, metavar=("URL", "TOKEN", "N"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare:
+        await bare_loop(args.bare[0], args.bare[1], int(args.bare[2]))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.telegram or args.discord:
+            await limited_run(args, tmp)
+        if args.ceiling:
+            await ceiling_run(args, tmp)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
