@@ -51,6 +51,8 @@ class FakeBotApi:
     slow: dict[str, float] = field(default_factory=dict)  # method → seconds before answering
     outage: int = 0  # while non-zero, every call but getUpdates answers with this HTTP status
     delivered: list[int] = field(default_factory=list)  # chats of sendMessage calls that posted
+    # Once this many posts were delivered, further sendMessage calls wait, then fail unposted.
+    hold_sends_after: int | None = None
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -61,6 +63,8 @@ class FakeBotApi:
         self._new_call = asyncio.Event()
         self._answering = asyncio.Event()
         self._answering.set()
+        self._answering_sends = asyncio.Event()
+        self.held_sends = 0
         self._runner: web.AppRunner | None = None
 
     # ----- server -----------------------------------------------------------------------------
@@ -124,6 +128,10 @@ class FakeBotApi:
 
     async def _api_sendMessage(self, params: Mapping[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
+        if self.hold_sends_after is not None and len(self.delivered) >= self.hold_sends_after:
+            self.held_sends += 1
+            await self._answering_sends.wait()
+            return _error(502, "Bad Gateway")
         if chat_id in self.blocked_users:
             return _error(403, "Forbidden: bot can't initiate conversation with a user")
         text = str(params.get("text", ""))
@@ -198,6 +206,7 @@ class FakeBotApi:
 
     def release(self) -> None:
         self._answering.set()
+        self._answering_sends.set()
 
     def fail(self, method: str, code: int, description: str, *, chat_id: int | None = None,
              parameters: dict[str, Any] | None = None, times: int = 1) -> None:

@@ -53,6 +53,7 @@ from telegram.ext import (
 from bot.adapters import StartError
 from bot.adapters.limits import SteadyRate
 from bot.adapters.telegram.render import Rendered, render
+from bot.adapters.telegram.transport import AiohttpRequest
 from bot.core.events import Actor, ButtonPress, Command, parse_command
 from bot.core.i18n import LANGUAGES, catalog_keys, t
 from bot.core.messages import OutgoingMessage, Response
@@ -130,13 +131,13 @@ class TelegramAdapter:
             ApplicationBuilder()
             .token(self._token)
             .base_url(self.settings.telegram_api_url)
-            # Many sends at once need as many connections, or they queue for the pool.
-            .connection_pool_size(self.concurrency + 8)
-            .pool_timeout(30.0)
-            # How long a send may wait for Telegram's answer before it counts as timed out (the
-            # message may still have arrived, so the core does not resend it).
-            .read_timeout(self._read_timeout)
-            .write_timeout(self._read_timeout)
+            # Many sends at once need as many connections, or they queue for the pool. The read
+            # timeout is how long a send may wait for Telegram's answer before it counts as
+            # timed out (the message may still have arrived, so the core does not resend it).
+            .request(AiohttpRequest(pool_size=self.concurrency + 8, pool_timeout=30.0,
+                                    read_timeout=self._read_timeout,
+                                    write_timeout=self._read_timeout))
+            .get_updates_request(AiohttpRequest(pool_size=2, read_timeout=self._read_timeout))
         )
         if rate > 0:
             # Telegram's 20 messages per minute per group; the overall limit is ours (_call),
