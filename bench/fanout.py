@@ -6,10 +6,11 @@ Starts a fake Telegram Bot API and a fake Discord on 127.0.0.1 in this process; 
 platforms' limits as token buckets (Telegram: 30 messages a second overall; Discord: 50 requests
 a second; at most a second's worth at once) and answer 429 past them, counting each. Seeds N due
 chats per platform (default 10,000 each) across time zones, all due at the same instant, starts
-`studybot run` as a subprocess and prints, per platform: the delay of the first post after its due time, the rate against the
-limit, the 429s, and the delay of the last post; then the ceiling (limits off, Telegram only)
-against a bare python-telegram-bot loop sending the same messages to the same fake, also in a
-subprocess; and the bot's peak RSS. Prints figures; asserts nothing.
+`studybot run` as a subprocess and prints, per platform: the delay of the first post after its
+due time, the rate against the limit, the 429s, and the delay of the last post; then the ceiling
+(limits off, Telegram only, a fake that checks nothing) against a bare python-telegram-bot loop
+sending the same messages to the same fake, also in a subprocess; and the bot's peak RSS.
+Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
