@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bot.core.models import ChatKind  # noqa: E402
-from bot.storage.schema import chats, subscriptions  # noqa: E402
+from bot.storage.schema import chats, metadata, subscriptions  # noqa: E402
 from bot.storage.sql import open_store  # noqa: E402
 from tests.discord.fake_discord import FakeDiscord, _json  # noqa: E402
 from tests.telegram.fake_botapi import BOT, FakeBotApi, _error  # noqa: E402
@@ -167,8 +167,14 @@ class LeanBotApi:
 
 
 async def seed(url: str, telegram: int, discord: int, due: dt.datetime) -> None:
-    """N chats per platform, zones in turn, each subscribed at the local time of `due`."""
+    """N chats per platform, zones in turn, each subscribed at the local time of `due`.
+
+    The database must be a scratch one: every studybot table in it is emptied first.
+    """
     store = await open_store(url)
+    async with store.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            await conn.execute(table.delete())
     now = dt.datetime.now(dt.UTC)
     chat_rows, zones = [], []
     for platform, count in (("telegram", telegram), ("discord", discord)):
@@ -226,8 +232,11 @@ def peak_rss_mib(pid: int) -> float:
 
 async def run_bot_until(env: dict[str, str], done: Any, within: float) -> float:
     """Start `studybot run`, wait until `done()` or `within` seconds; stop it; peak RSS."""
+    # FANOUT_PROFILE=FILE runs the bot under cProfile and leaves its figures in FILE.
+    profile = os.environ.get("FANOUT_PROFILE")
+    wrap = ["-m", "cProfile", "-o", profile] if profile else []
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, cwd=str(REPO),
+        sys.executable, *wrap, "-m", "bot", "run", env=env, cwd=str(REPO),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     deadline = time.monotonic() + within
     while not done() and time.monotonic() < deadline and proc.returncode is None:  # noqa: ASYNC110
@@ -337,7 +346,8 @@ async def main() -> None:
     parser.add_argument("--telegram", type=int, default=10_000)
     parser.add_argument("--discord", type=int, default=10_000)
     parser.add_argument("--ceiling", type=int, default=10_000)
-    parser.add_argument("--db", default="", help="a database URL instead of a fresh SQLite file")
+    parser.add_argument("--db", default="", help="a scratch database (its studybot tables are "
+                        "emptied) instead of a fresh SQLite file, e.g. postgresql://…")
     parser.add_argument("--margin", type=float, default=20.0,
                         help="seconds between the start and the due time")
     parser.add_argument("--bare", nargs=3, metavar=("URL", "TOKEN", "N"), help=argparse.SUPPRESS)

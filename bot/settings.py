@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     rollover_hour: int = Field(4, ge=0, le=23)
     push_grace_minutes: int = Field(360, ge=0, le=24 * 60)
     tick_seconds: int = Field(20, ge=1, le=3600)
-    retention_days: int = Field(400, ge=7, le=100 * 365)
+    retention_days: int = Field(90, ge=7, le=100 * 365)
     outbox_journal: Path | None = None  # where push marks wait for the database
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"

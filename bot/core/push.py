@@ -48,7 +48,7 @@ class PushConfig:
     lease: dt.timedelta = dt.timedelta(seconds=30)  # an instance unseen this long has died
     heartbeat: dt.timedelta = dt.timedelta(seconds=10)
     idle: dt.timedelta = dt.timedelta(seconds=20)  # longest wait between looks at the store
-    retention: dt.timedelta = dt.timedelta(days=400)  # deliveries older than this are pruned
+    retention: dt.timedelta = dt.timedelta(days=90)  # deliveries older than this are pruned
 
 
 @dataclass(slots=True)

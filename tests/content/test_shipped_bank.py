@@ -48,11 +48,30 @@ def answer_messages(bank: ContentBank) -> list[tuple[str, str, object]]:
     return out
 
 
-def test_the_default_bank_has_six_months_of_questions_without_a_repeat(
+def test_the_default_bank_has_a_year_of_questions_without_a_repeat(
     bank: ContentBank,
 ) -> None:
-    assert len(bank) >= 180
+    assert len(bank) >= 365
     assert SEED_IDS <= set(bank.ids())
+
+
+def test_every_tag_has_at_least_eight_questions(bank: ContentBank) -> None:
+    tags: Counter[str] = Counter()
+    for qid in bank.ids():
+        q = bank.get(qid)
+        assert q is not None
+        tags.update(q.tags)
+    assert set(tags) == ALLOWED_TAGS
+    assert all(n >= 8 for n in tags.values()), {t: n for t, n in tags.items() if n < 8}
+
+
+def test_basic_questions_are_quick_recaps_that_read_in_under_a_minute(bank: ContentBank) -> None:
+    for qid in bank.ids():
+        q = bank.get(qid)
+        assert q is not None
+        if q.difficulty == 1:
+            assert len(q.answer) <= 700 and len(q.answer_en) <= 1600, (
+                qid, len(q.answer), len(q.answer_en))
 
 
 def test_every_question_is_bilingual_with_three_to_six_key_points_each(

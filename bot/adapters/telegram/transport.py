@@ -7,6 +7,7 @@ bench/fanout.py, the same posts go out faster than PTB's default transport sends
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
@@ -60,6 +61,7 @@ class AiohttpRequest(BaseRequest):
             total=None, connect=_sum(pool, connect), sock_connect=connect,
             sock_read=_sum(read, write))
         data: Any = None
+        headers: dict[str, str] = {}
         if request_data is not None:
             files = request_data.multipart_data
             if files:
@@ -70,9 +72,13 @@ class AiohttpRequest(BaseRequest):
                     form.add_field(name, content, filename=filename, content_type=mime)
                 data = form
             else:
-                data = request_data.json_parameters
+                # A JSON body: cheaper to build than form fields, which percent-encode every
+                # character of a long Chinese message.
+                data = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+                headers["Content-Type"] = "application/json"
         try:
-            async with session.request(method, url, data=data, timeout=timeout) as answer:
+            async with session.request(method, url, data=data, headers=headers,
+                                       timeout=timeout) as answer:
                 return answer.status, await answer.read()
         except TimeoutError as error:
             raise TimedOut from error
