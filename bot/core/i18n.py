@@ -94,6 +94,11 @@ _CATALOG: dict[str, dict[str, str]] = {
         "zh": "已记录：{grade}。今天已经打过卡了，连续 {current} 天。",
         "en": "Recorded: {grade}. Today was already counted; streak {current} days.",
     },
+    "grade_changed": {
+        "zh": "评分已改为：{grade}。这道题之前评过分，不再计入打卡；连续 {current} 天。",
+        "en": "Grade changed to {grade}. This question was graded before, so no day is "
+              "counted again; streak {current} days.",
+    },
     "grade_knew": {"zh": "会了", "en": "knew it"},
     "grade_partly": {"zh": "部分会", "en": "partly"},
     "grade_not_yet": {"zh": "还不会", "en": "not yet"},

@@ -19,6 +19,14 @@ class Grade(StrEnum):
     NOT_YET = "not_yet"
 
 
+class GradeOutcome(StrEnum):
+    """What a grade did to the streak ledger."""
+
+    COUNTED = "counted"  # the question's first grade, and today's first counted study
+    ALREADY_COUNTED = "already_counted"  # the question's first grade; today was counted before
+    CHANGED = "changed"  # the question was graded before: the grade changes, no day counts
+
+
 @dataclass(frozen=True, slots=True)
 class ChatRef:
     """Where a message goes: a chat on a platform, optionally a thread/topic inside it."""

@@ -13,6 +13,7 @@ from bot.core.models import (
     ChatKind,
     ChatRef,
     Grade,
+    GradeOutcome,
     PackSummary,
     Question,
     Subscription,
@@ -130,7 +131,7 @@ class Store(Protocol):
     async def record_grade(
         self, chat_day_pk: int, user_pk: int, grade: Grade, now: dt.datetime,
         study_day: dt.date, zone: str,
-    ) -> bool: ...
+    ) -> GradeOutcome: ...
 
     async def study_days(self, chat_pk: int, user_pk: int) -> tuple[dt.date, ...]: ...
 

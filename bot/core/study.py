@@ -16,7 +16,7 @@ from bot.core.actions import KIND_OF_GRADE, Action, ActionCodec, Kind
 from bot.core.events import Actor, ButtonPress, Command
 from bot.core.i18n import normalize_language, t
 from bot.core.messages import Button, OutgoingMessage, Response, say
-from bot.core.models import Chat, ChatDay, ChatKind, ChatRef, Grade, Question
+from bot.core.models import Chat, ChatDay, ChatKind, ChatRef, Grade, GradeOutcome, Question
 from bot.core.ports import Clock, Messenger, QuestionBank, Store
 from bot.core.push import PushConfig, PushPipeline, PushReport
 from bot.core.push_model import History
@@ -115,10 +115,11 @@ class StudyService:
         grade = action.grade
         assert grade is not None
         today = streaks.study_day(now, origin.timezone, self.config.rollover_hour)
-        counted = await self.store.record_grade(
+        outcome = await self.store.record_grade(
             day.pk, user_pk, grade, now, today, origin.timezone)
         status = streaks.compute(await self.store.study_days(origin.pk, user_pk), today)
-        key = "graded" if counted else "regraded"
+        key = {GradeOutcome.COUNTED: "graded", GradeOutcome.ALREADY_COUNTED: "regraded",
+               GradeOutcome.CHANGED: "grade_changed"}[outcome]
         return Response(toast=t(lang, key, grade=t(lang, f"grade_{grade.value}"),
                                 current=status.current))
 

@@ -23,6 +23,7 @@ from bot.core.models import (
     ChatKind,
     ChatRef,
     Grade,
+    GradeOutcome,
     Subscription,
     UserRef,
 )
@@ -409,14 +410,19 @@ class SqlStore(PushStoreMixin):
     async def record_grade(
         self, chat_day_pk: int, user_pk: int, grade: Grade, now: dt.datetime,
         study_day: dt.date, zone: str,
-    ) -> bool:
-        """Keep the member's latest grade; count the study day once. True if newly counted."""
+    ) -> GradeOutcome:
+        """Keep the member's latest grade. Only a question's first grade counts the study day
+        (once per day): grading an old post again never keeps a streak alive."""
         async with self.engine.begin() as conn:
+            before = await conn.scalar(select(grades.c.grade).where(
+                grades.c.chat_day_pk == chat_day_pk, grades.c.user_pk == user_pk))
             stmt = self._insert(grades).values(chat_day_pk=chat_day_pk, user_pk=user_pk,
                                                grade=grade.value, graded_at=now)
             await conn.execute(stmt.on_conflict_do_update(
                 index_elements=["chat_day_pk", "user_pk"],
                 set_={"grade": grade.value, "graded_at": now}))
+            if before is not None:
+                return GradeOutcome.CHANGED
             chat_pk = await conn.scalar(select(chat_days.c.chat_pk).where(
                 chat_days.c.pk == chat_day_pk))
             ledger = self._insert(study_days).values(
@@ -424,7 +430,7 @@ class SqlStore(PushStoreMixin):
                 chat_day_pk=chat_day_pk)
             result = await conn.execute(ledger.on_conflict_do_nothing(
                 index_elements=["chat_pk", "user_pk", "day"]))
-        return bool(result.rowcount)
+        return GradeOutcome.COUNTED if result.rowcount else GradeOutcome.ALREADY_COUNTED
 
     async def study_days(self, chat_pk: int, user_pk: int) -> tuple[dt.date, ...]:
         async with self.reader.connect() as conn:

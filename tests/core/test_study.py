@@ -284,19 +284,46 @@ async def test_grading_counts_the_day_once_and_the_streak_grows_day_by_day(
         knew, partly = payloads(question)[1], payloads(question)[2]
         first = await service.handle_button(ButtonPress(member(), knew))
         assert f"连续 {day + 1} 天" in first.toast and "已记录" in first.toast
-        again = await service.handle_button(ButtonPress(member(), partly))  # a double tap
-        assert "已经打过卡" in again.toast and f"连续 {day + 1} 天" in again.toast
+        again = await service.handle_button(ButtonPress(member(), partly))  # a second thought
+        assert "评分已改为" in again.toast and f"连续 {day + 1} 天" in again.toast
         clock.advance(days=1)
     clock.advance(days=-1)
     streak = text_of(await cmd(service, member(), "streak"))
     assert "当前连续：3 天" in streak and "已完成" in streak
 
 
+async def test_grading_an_old_post_again_changes_the_grade_but_never_counts_a_new_day(
+    service: StudyService, clock: FakeClock
+) -> None:
+    old = (await cmd(service, member(), "today")).public[0]
+    knew, not_yet = payloads(old)[1], payloads(old)[3]
+    assert "今天完成" in (await service.handle_button(ButtonPress(member(), knew))).toast
+    for _ in range(5):  # the same old button, pressed every day without studying
+        clock.advance(days=1)
+        pressed = await service.handle_button(ButtonPress(member(), not_yet))
+        assert "不再计入打卡" in pressed.toast
+    streak = text_of(await cmd(service, member(), "streak"))
+    assert "当前连续：0 天" in streak
+
+
+async def test_an_older_question_graded_for_the_first_time_counts_today(
+    service: StudyService, clock: FakeClock
+) -> None:
+    old = (await cmd(service, member(), "today")).public[0]
+    clock.advance(days=1)
+    pressed = await service.handle_button(ButtonPress(member(), payloads(old)[1]))
+    assert "今天完成" in pressed.toast and "连续 1 天" in pressed.toast
+    today = (await cmd(service, member(), "today")).public[0]
+    second = await service.handle_button(ButtonPress(member(), payloads(today)[2]))
+    assert "今天已经打过卡" in second.toast
+
+
 async def test_late_night_grading_counts_for_the_evening_before(
     service: StudyService, clock: FakeClock
 ) -> None:
-    clock.set(dt.datetime(2026, 3, 2, 17, 30, tzinfo=dt.UTC))  # 01:30 on 03-03 in Shanghai
+    clock.set(dt.datetime(2026, 3, 2, 4, 0, tzinfo=dt.UTC))  # noon on 03-02 in Shanghai
     question = (await cmd(service, member(), "today")).public[0]
+    clock.set(dt.datetime(2026, 3, 2, 17, 30, tzinfo=dt.UTC))  # 01:30 on 03-03
     await service.handle_button(ButtonPress(member(), payloads(question)[1]))
     clock.set(dt.datetime(2026, 3, 3, 12, 0, tzinfo=dt.UTC))  # 20:00 on 03-03
     question = (await cmd(service, member(), "today")).public[0]
@@ -371,7 +398,8 @@ async def test_a_zone_change_keeps_the_days_already_counted(
     clock.set(dt.datetime(2026, 3, 2, 20, 0, tzinfo=dt.UTC))  # 12:00 on 03-02 in LA
     question = (await cmd(service, member(), "today")).public[0]
     again = await service.handle_button(ButtonPress(member(), payloads(question)[1]))
-    assert "已经打过卡" in again.toast and "连续 1 天" in again.toast
+    # The same 03-02 question again: the grade stands, no second day is counted.
+    assert "不再计入打卡" in again.toast and "连续 1 天" in again.toast
     # The next LA day counts as the next day of the same streak.
     clock.set(dt.datetime(2026, 3, 3, 20, 0, tzinfo=dt.UTC))
     question = (await cmd(service, member(), "today")).public[0]

@@ -276,8 +276,8 @@ async def test_grading_counts_the_day_privately_and_streak_shows_it(
     graded = await fake.press(BOB, answer, answer.buttons[0]["custom_id"])  # knew it
     [toast] = await fake.answered(graded)
     assert toast.ephemeral and "已记录：会了" in toast.text and "连续 1 天" in toast.text
-    again = await fake.press(BOB, message, message.buttons[2]["custom_id"])  # a double tap
-    assert "今天已经打过卡" in (await fake.answered(again))[0].text
+    again = await fake.press(BOB, message, message.buttons[2]["custom_id"])  # second thoughts
+    assert "评分已改为" in (await fake.answered(again))[0].text
     streak = await fake.answered(await fake.slash(BOB, GENERAL, "streak"))
     assert "当前连续：1 天" in streak[0].text and "Bob" in streak[0].text
     top = await fake.answered(await fake.slash(ALICE, GENERAL, "top"))
