@@ -35,6 +35,7 @@ MANAGE_CHANNELS = 1 << 4
 MANAGE_GUILD = 1 << 5
 PLAIN_MEMBER = (1 << 10) | (1 << 11) | (1 << 31)  # view channel, send messages, use commands
 EPHEMERAL = 64
+BUTTON, SELECT = 2, 3  # component types: a button, a string select
 
 _NOW = "2026-03-02T00:00:00+00:00"
 
@@ -275,20 +276,29 @@ class FakeDiscord:
         return interaction
 
     async def press(self, user_id: int, message: Sent, custom_id: str,
-                    channel_id: int | None = None) -> Interaction:
-        """A user presses a button on `message` (Discord sends the whole message along)."""
+                    channel_id: int | None = None, *, component_type: int = BUTTON,
+                    values: list[str] | None = None) -> Interaction:
+        """A user presses a button on `message` (Discord sends the whole message along), or
+        with `component_type` SELECT picks `values` in a string select."""
         channel = channel_id or int(message.payload["channel_id"])
         interaction, data = self._interaction_base(3, user_id, channel)
-        data["data"] = {"custom_id": custom_id, "component_type": 2}
+        data["data"] = {"custom_id": custom_id, "component_type": component_type}
+        if component_type != BUTTON:
+            data["data"]["values"] = values or []
         data["message"] = message.payload
         await self.dispatch("INTERACTION_CREATE", data)
         return interaction
 
-    def fake_message(self, channel_id: int, custom_id: str) -> Sent:
-        """A message with one button, as if someone (not our bot) had posted it."""
+    def fake_message(self, channel_id: int, custom_id: str, *,
+                     component_type: int = BUTTON) -> Sent:
+        """A message with one button (or string select), as if someone (not our bot) had
+        posted it."""
+        component: JSON = {"type": 2, "style": 2, "label": "?", "custom_id": custom_id}
+        if component_type == SELECT:
+            component = {"type": 3, "custom_id": custom_id, "min_values": 1, "max_values": 1,
+                         "options": [{"label": "a", "value": "a"}, {"label": "b", "value": "b"}]}
         payload = self._message(channel_id, {"content": "?", "components": [
-            {"type": 1, "components": [{"type": 2, "style": 2, "label": "?",
-                                        "custom_id": custom_id}]}]}, 0)
+            {"type": 1, "components": [component]}]}, 0)
         return Sent(payload, False)
 
     def _command(self, name: str, in_guild: bool) -> JSON:

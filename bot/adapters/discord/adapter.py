@@ -101,13 +101,14 @@ class StudyClient(discord.Client):
         self.adapter.gateway_up = False
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        # discord.py hands component interactions to its view store, which drops the ones no
+        # view or dynamic item claims without a word: the user would see "This interaction
+        # failed". This event sees every interaction, so whatever StudyButton will not get is
+        # answered here, and what it will get is left to it (one answer, never two).
         if interaction.type is not discord.InteractionType.component:
             return
-        custom_id = str((interaction.data or {}).get("custom_id", ""))
-        if not _OUR_CUSTOM_ID.fullmatch(custom_id):
-            # Not a button of ours (or one too old to parse): say so instead of leaving the
-            # user with "interaction failed".
-            await self.adapter.on_button(interaction, "")
+        if not reaches_study_button(interaction):
+            await self.adapter.on_unknown_component(interaction)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         await self.adapter.guild_removed(guild)
@@ -368,6 +369,32 @@ class DiscordAdapter:
             return
         await self._reply(interaction, response, public_ephemeral=True)
 
+    async def on_unknown_component(self, interaction: discord.Interaction[Any]) -> None:
+        """A button or select no handler of ours knows: old buttons, forged or foreign ids.
+
+        It gets the core's stale-button notice, privately. Such presses are the user's or a
+        stranger's doing, not the bot's fault, so nothing here logs above DEBUG.
+        """
+        data = interaction.data or {}
+        log.debug("Discord: component %r (type %s) is not ours; telling the user it is gone",
+                  clip(str(data.get("custom_id", "")), 120), data.get("component_type"))
+        try:
+            # Acknowledge before the language lookup: the store may outlast Discord's 3 s.
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.InteractionResponded:
+            return  # something else already answered it; a second answer would be noise
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+            log.debug("Discord: could not acknowledge an unknown component: %s",
+                      _describe(error))
+            return
+        language = await self._language(ChatRef(PLATFORM, str(interaction.channel_id)))
+        try:
+            await interaction.followup.send(content=clip(t(language, "stale_button"),
+                                                         CONTENT_LIMIT),
+                                            ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+            log.debug("Discord: could not answer an unknown component: %s", _describe(error))
+
     async def _reply(self, interaction: discord.Interaction[Any], response: Response, *,
                      public_ephemeral: bool) -> None:
         """Followups after the deferral: public messages first (the first followup replaces the
@@ -412,6 +439,31 @@ class DiscordAdapter:
 
     async def channel_removed(self, channel_id: int, reason: str) -> None:
         await self.service.chat_gone(ChatRef(PLATFORM, str(channel_id)), reason)
+
+
+def reaches_study_button(interaction: discord.Interaction[Any]) -> bool:
+    """Whether discord.py's view store will call StudyButton for this component interaction.
+
+    The same test as discord.py's dynamic item dispatch (ViewStore.dispatch_dynamic_items and
+    schedule_dynamic_item_call): the custom_id matches the template and the message carries a
+    component of the interaction's type with that custom_id; otherwise it is dropped there.
+    StudyButton is the client's only component handler (no persistent views are added), so
+    anything else has no handler at all.
+    """
+    data = interaction.data or {}
+    custom_id = data.get("custom_id")
+    component_type = data.get("component_type")
+    message = interaction.message
+    if not isinstance(custom_id, str) or not _OUR_CUSTOM_ID.fullmatch(custom_id) \
+            or message is None:
+        return False
+    try:
+        view_class = discord.ui.LayoutView if message.flags.components_v2 else discord.ui.View
+        view = view_class.from_message(message, timeout=None)
+    except Exception:  # the dispatch would fail on it too, and nobody would answer
+        return False
+    return any(item.type.value == component_type and getattr(item, "custom_id", None) == custom_id
+               for item in view.walk_children())
 
 
 async def _defer(interaction: discord.Interaction[Any], *, ephemeral: bool) -> bool:
