@@ -94,6 +94,11 @@ _CATALOG: dict[str, dict[str, str]] = {
         "zh": "已记录：{grade}。今天已经打过卡了，连续 {current} 天。",
         "en": "Recorded: {grade}. Today was already counted; streak {current} days.",
     },
+    "graded_outside": {
+        "zh": "你不在那个群里，这次打卡记在你和机器人的私聊里，不上群排行榜。",
+        "en": "You are not in that group, so this counts in your private chat with the bot, "
+              "not on the group's board.",
+    },
     "grade_changed": {
         "zh": "评分已改为：{grade}。这道题之前评过分，不再计入打卡；连续 {current} 天。",
         "en": "Grade changed to {grade}. This question was graded before, so no day is "

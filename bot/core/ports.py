@@ -80,6 +80,16 @@ class Messenger(Protocol):
         ...
 
 
+class MembershipCheck(Protocol):
+    """Tells whether a user is a member of a group (answers may be cached briefly)."""
+
+    platform: str
+
+    async def is_member(self, chat: ChatRef, user: UserRef) -> bool:
+        """False only when the platform says the user is not in the chat."""
+        ...
+
+
 class Store(Protocol):
     async def ensure_chat(
         self, ref: ChatRef, kind: ChatKind, *, language: str, timezone: str
@@ -130,7 +140,7 @@ class Store(Protocol):
 
     async def record_grade(
         self, chat_day_pk: int, user_pk: int, grade: Grade, now: dt.datetime,
-        study_day: dt.date, zone: str,
+        study_day: dt.date, zone: str, *, chat_pk: int | None = None,
     ) -> GradeOutcome: ...
 
     async def study_days(self, chat_pk: int, user_pk: int) -> tuple[dt.date, ...]: ...

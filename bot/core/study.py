@@ -17,7 +17,7 @@ from bot.core.events import Actor, ButtonPress, Command
 from bot.core.i18n import normalize_language, t
 from bot.core.messages import Button, OutgoingMessage, Response, say
 from bot.core.models import Chat, ChatDay, ChatKind, ChatRef, Grade, GradeOutcome, Question
-from bot.core.ports import Clock, Messenger, QuestionBank, Store
+from bot.core.ports import Clock, MembershipCheck, Messenger, QuestionBank, Store
 from bot.core.push import PushConfig, PushPipeline, PushReport
 from bot.core.push_model import History
 from bot.core.text import Block, bullet, paragraph, parse_markdown
@@ -65,6 +65,7 @@ class StudyService:
                                  push or PushConfig(grace=self.config.grace))
         # Told the platform of every button press handled (metrics); None when nobody counts.
         self.on_button: Callable[[str], None] | None = None
+        self._memberships: dict[str, MembershipCheck] = {}
 
     def register_messenger(self, messenger: Messenger) -> None:
         self.push.register(messenger)
@@ -114,14 +115,34 @@ class StudyService:
             )
         grade = action.grade
         assert grade is not None
-        today = streaks.study_day(now, origin.timezone, self.config.rollover_hour)
+        ledger = origin
+        if await self._outsider(actor, origin):
+            # A forwarded link: the answer was shared with them, the group's board was not.
+            ledger = await self._chat(actor)
+        today = streaks.study_day(now, ledger.timezone, self.config.rollover_hour)
         outcome = await self.store.record_grade(
-            day.pk, user_pk, grade, now, today, origin.timezone)
-        status = streaks.compute(await self.store.study_days(origin.pk, user_pk), today)
+            day.pk, user_pk, grade, now, today, ledger.timezone, chat_pk=ledger.pk)
+        status = streaks.compute(await self.store.study_days(ledger.pk, user_pk), today)
         key = {GradeOutcome.COUNTED: "graded", GradeOutcome.ALREADY_COUNTED: "regraded",
                GradeOutcome.CHANGED: "grade_changed"}[outcome]
-        return Response(toast=t(lang, key, grade=t(lang, f"grade_{grade.value}"),
-                                current=status.current))
+        text = t(lang, key, grade=t(lang, f"grade_{grade.value}"), current=status.current)
+        if ledger is not origin:
+            text = f"{text} {t(lang, 'graded_outside')}"
+        return Response(toast=text)
+
+    async def _outsider(self, actor: Actor, origin: Chat) -> bool:
+        """Whether a grade from a private chat comes from someone outside the group the
+        question was posted in (they opened a forwarded link)."""
+        if actor.chat_kind is not ChatKind.PRIVATE or origin.kind is ChatKind.PRIVATE:
+            return False
+        checker = self._memberships.get(origin.ref.platform)
+        if checker is None:
+            return False
+        return not await checker.is_member(origin.ref, actor.user)
+
+    def register_membership(self, checker: MembershipCheck) -> None:
+        """A platform that can tell whether a user belongs to a group."""
+        self._memberships[checker.platform] = checker
 
     # ----- commands ---------------------------------------------------------------------------
 

@@ -409,7 +409,7 @@ class SqlStore(PushStoreMixin):
 
     async def record_grade(
         self, chat_day_pk: int, user_pk: int, grade: Grade, now: dt.datetime,
-        study_day: dt.date, zone: str,
+        study_day: dt.date, zone: str, *, chat_pk: int | None = None,
     ) -> GradeOutcome:
         """Keep the member's latest grade. Only a question's first grade counts the study day
         (once per day): grading an old post again never keeps a streak alive."""
@@ -423,8 +423,9 @@ class SqlStore(PushStoreMixin):
                 set_={"grade": grade.value, "graded_at": now}))
             if before is not None:
                 return GradeOutcome.CHANGED
-            chat_pk = await conn.scalar(select(chat_days.c.chat_pk).where(
-                chat_days.c.pk == chat_day_pk))
+            if chat_pk is None:  # the ledger of the chat the question was posted in
+                chat_pk = await conn.scalar(select(chat_days.c.chat_pk).where(
+                    chat_days.c.pk == chat_day_pk))
             ledger = self._insert(study_days).values(
                 chat_pk=chat_pk, user_pk=user_pk, day=study_day, counted_at=now, zone=zone,
                 chat_day_pk=chat_day_pk)

@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 from telegram import (
     ChatMemberAdministrator,
+    ChatMemberLeft,
     ChatMemberMember,
     ChatMemberOwner,
     User,
@@ -176,6 +177,8 @@ class FakeBotApi:
                 can_restrict_members=True, can_promote_members=False, can_change_info=True,
                 can_invite_users=True, can_post_stories=False, can_edit_stories=False,
                 can_delete_stories=False)
+        elif status == "left":
+            member = ChatMemberLeft(user=user)
         else:
             member = ChatMemberMember(user=user)
         return _ok(member.to_dict())

@@ -74,6 +74,7 @@ GONE_REASONS = ("chat not found", "group chat was deactivated", "message thread 
 # Telegram sends anonymous admins' messages from this user, with the group as sender_chat.
 ANONYMOUS_ADMIN_ID = 1087968824
 DOUBLE_TAP = dt.timedelta(seconds=10)
+MEMBER_CACHE_SECONDS = 60.0
 POLL_FAILURE_WINDOW = 60.0  # seconds after a failed getUpdates during which we report "down"
 
 pause = asyncio.sleep  # looked up at call time, so a test can stand in for the real wait
@@ -118,6 +119,8 @@ class TelegramAdapter:
         rate = settings.telegram_rate_limit
         self._overall = SteadyRate(rate) if rate > 0 else contextlib.nullcontext()
         self._recent_reveals: dict[tuple[int, str], dt.datetime] = {}
+        self._members: dict[tuple[str, str], tuple[bool, float]] = {}
+        service.register_membership(self)
         self.app: Application[Any, Any, Any, Any, Any, Any] = self._build()
         self.username = ""
         self._started = False
@@ -339,6 +342,28 @@ class TelegramAdapter:
         user = _user_ref(message.from_user, chat)
         is_admin = admin_needed and await self._is_admin(chat.id, message.from_user.id)
         return Actor(ref, ChatKind.GROUP, user, is_admin)
+
+    async def is_member(self, chat: ChatRef, user: UserRef) -> bool:
+        """Whether the user is in the group (getChatMember, cached for a minute so a busy
+        group does not cost a call per press). An API error counts as a member."""
+        key = (chat.chat_id, user.user_id)
+        now = time.monotonic()
+        cached = self._members.get(key)
+        if cached is not None and now - cached[1] < MEMBER_CACHE_SECONDS:
+            return cached[0]
+        try:
+            member = await self._call(lambda: self.app.bot.get_chat_member(
+                int(chat.chat_id), int(user.user_id)))
+        except (TelegramError, ValueError) as error:
+            log.info("telegram: membership of %s unknown: %s", chat.chat_id, self._clean(error))
+            return True
+        inside = member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR,
+                                   ChatMember.MEMBER) or bool(
+            getattr(member, "is_member", False))
+        if len(self._members) > 10_000:
+            self._members.clear()
+        self._members[key] = (inside, now)
+        return inside
 
     async def _is_admin(self, chat_id: int, user_id: int) -> bool:
         try:
