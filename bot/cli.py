@@ -112,8 +112,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nbye", file=sys.stderr)
         return 130
     except Exception as error:
-        from bot.storage.sql import StoreError
+        from bot.storage.sql import DatabaseUnusable, StoreError
 
+        if isinstance(error, DatabaseUnusable):
+            # Every way the configured database can fail to open ends here, as one line that
+            # names the setting to fix, the same for run, console, db migrate and db backup.
+            print(f"studybot: STUDYBOT_DATABASE_URL: {error}", file=sys.stderr)
+            return 1
         if isinstance(error, StoreError | OSError):
             print(f"studybot: {error}", file=sys.stderr)
             return 1
@@ -140,11 +145,12 @@ def _backup(url: str, target: Path) -> int:
     from sqlalchemy.engine import make_url
 
     from bot.storage.backup import backup_sqlite
-    from bot.storage.sql import StoreError, database_url_for_driver
+    from bot.storage.sql import DatabaseUnusable, database_url_for_driver
 
     parsed = make_url(database_url_for_driver(url))
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        raise StoreError("db backup copies a SQLite database file; for PostgreSQL use pg_dump")
+        raise DatabaseUnusable(
+            "db backup copies a SQLite database file; for PostgreSQL use pg_dump")
     size = backup_sqlite(Path(parsed.database).expanduser(), target)
     print(f"backed up {parsed.database} to {target} ({size:,} bytes, integrity ok)")
     return 0

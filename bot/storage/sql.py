@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import logging
 import os
 import secrets
+import sqlite3
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +17,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, and_, event, func, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
@@ -40,6 +45,8 @@ from bot.storage.schema import (
     users,
 )
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD = "0004"
 
@@ -51,39 +58,239 @@ class StoreError(Exception):
     """A database URL or database that cannot be used; the message is safe to show."""
 
 
+class DatabaseUnusable(StoreError):
+    """The configured database (its URL, file, folder or server) cannot be used.
+
+    The message names the file or server and the reason in a few words, never a password, so the
+    command line can print it as one line after the setting's name.
+    """
+
+
 def database_url_for_driver(url: str) -> str:
     """An operator's plain URL (sqlite:///…, postgresql://…) with the async driver we use."""
     try:
         parsed = make_url(url)
     except Exception as error:  # SQLAlchemy raises ArgumentError with the URL in it
-        raise StoreError("the database URL is not a valid URL") from error
+        raise DatabaseUnusable("the database URL is not a valid URL") from error
     backend = parsed.get_backend_name()
     if backend not in _DRIVERS:
-        raise StoreError(f"unsupported database '{backend}': use sqlite:/// or postgresql://")
+        raise DatabaseUnusable(f"unsupported database '{backend}': use sqlite:/// or postgresql://")
     return parsed.set(drivername=_DRIVERS[backend]).render_as_string(hide_password=False)
 
 
 async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5000) -> SqlStore:
+    """Open (and by default migrate) the database; DatabaseUnusable in one line if it cannot be."""
     driver_url = database_url_for_driver(url)
     parsed = make_url(driver_url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        # Once at start-up, before the loop has other work: a blocking mkdir is harmless here.
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
+    path = _sqlite_file(parsed)
+    if path is not None:
+        # Once at start-up, before the loop has other work: blocking file calls are harmless here.
+        _prepare_sqlite_file(path)
     engine = create_async_engine(driver_url)
     reader = None
     if engine.dialect.name == "sqlite":
         _sqlite_tuning(engine, busy_timeout_ms)
-        if parsed.database not in (None, "", ":memory:"):
+        if path is not None:
             # Reads on connections of their own that never take the write lock, so a health
             # check or a due query never waits behind a writer (or another process's lock).
             reader = create_async_engine(driver_url)
             _sqlite_tuning(reader, busy_timeout_ms, writer=False)
     store = SqlStore(engine, reader)
-    if migrate:
-        await store.migrate()
-    if store.sqlite_path is not None and store.sqlite_path.exists():
-        await store.ping()  # remembers which file it is
+    try:
+        try:
+            # Connect now, even without migrating: a database that cannot be opened is reported
+            # here, in one line, not as a traceback from wherever it is first used.
+            async with engine.connect():
+                pass
+        except (OSError, DBAPIError, sqlite3.Error) as error:
+            raise DatabaseUnusable(_open_failure(parsed, path, error, connecting=True)) from error
+        try:
+            if migrate:
+                await store.migrate()
+            if path is not None and path.exists():
+                await store.ping()  # remembers which file it is
+        except (OSError, DBAPIError, sqlite3.Error) as error:
+            reason = _open_failure(parsed, path, error, connecting=False)
+            if reason is None:
+                raise  # a fault of ours (a migration, a query), not of the file or server
+            raise DatabaseUnusable(reason) from error
+    except BaseException:
+        await store.close()
+        raise
     return store
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The database file, absolute so that warnings and errors name it whatever the cwd."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(os.path.abspath(Path(url.database).expanduser()))
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create `folder` and any missing parents as 0700; folders that exist are left as they are.
+
+    Path.mkdir(parents=True) would make the parents with the default mode (0755 under the usual
+    umask), and those list the database's name to everyone.
+    """
+    missing: list[Path] = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for part in reversed(missing):
+        part.mkdir(mode=0o700, exist_ok=True)
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the database's folder (0700) and an empty database file (0600) when missing.
+
+    Why create the file ourselves rather than set a umask: SQLite creates a new database with
+    0644 (less the umask), but it gives the -wal, -shm and -journal files it makes later the
+    database file's own mode, whenever it makes them (a -wal is removed and made again as
+    connections close and open, long after start-up). So one 0600 database file keeps all of
+    them private, with no process-wide umask to set and restore around other threads' files.
+    An empty file is a valid empty SQLite database. Files and folders that exist already are
+    never changed (they are not ours to change): one warning says how to make them private.
+    """
+    folder = path.parent
+    try:
+        folder_existed = folder.exists()
+        make_private_folder(folder)
+    except OSError as error:
+        raise DatabaseUnusable(
+            f"cannot open {path}: {os_reason(error)} (creating the folder {folder})") from None
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        _warn_if_open_to_others(path, folder if folder_existed else None)
+        return
+    except OSError as error:
+        raise DatabaseUnusable(f"cannot open {path}: {os_reason(error)}") from None
+    os.close(fd)
+    if folder_existed:
+        _warn_if_open_to_others(None, folder)
+
+
+def _warn_if_open_to_others(path: Path | None, folder: Path | None) -> None:
+    """One log line when the existing database file or its folder is open to other users."""
+    names: list[str] = []
+    fixes: list[str] = []
+    try:
+        if path is not None and path.stat().st_mode & 0o077:
+            names.append(str(path))
+            fixes.append(f"chmod 600 {path}")
+        if folder is not None:
+            mode = folder.stat().st_mode
+            # A sticky shared folder such as /tmp is meant to be listed by all; `chmod 700`
+            # would be the wrong advice there, and the file's own mode is what protects it.
+            if mode & 0o066 and not mode & stat.S_ISVTX:
+                names.append(f"its folder {folder}" if names else f"the database folder {folder}")
+                fixes.append(f"chmod 700 {folder}")
+    except OSError:
+        return  # SQLite reports an unreadable file in its own words, just after
+    if fixes:
+        log.warning("%s readable by other users on this machine (the database holds chats and "
+                    "their members); make it private: %s", " and ".join(names)
+                    + (" are" if len(names) > 1 else " is"), " && ".join(fixes))
+
+
+_ERRNO_REASONS = {
+    errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+    errno.EROFS: "read-only file system", errno.ENOENT: "no such file or folder",
+    errno.ENOTDIR: "a part of the path is not a folder", errno.EISDIR: "it is a folder",
+    errno.ENOSPC: "no space left on the device", errno.ECONNREFUSED: "connection refused",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """An OSError in a few lowercase words, without the path Python repeats in its message."""
+    if error.errno in _ERRNO_REASONS:
+        return _ERRNO_REASONS[error.errno]
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    if error.strerror:
+        return error.strerror[:1].lower() + error.strerror[1:]
+    return str(error) or type(error).__name__
+
+
+def _open_failure(url: URL, path: Path | None, error: BaseException, *,
+                  connecting: bool) -> str | None:
+    """Why the database cannot be opened, in one safe line; None when `error` is not about
+    opening (a fault in a migration or a query), so it is raised as it is."""
+    if url.get_backend_name() == "sqlite":
+        reason = sqlite_reason(path, error) if path is not None else None
+        if reason is None:
+            if not connecting:
+                return None
+            reason = _driver_message(error)
+        return f"cannot open {path if path is not None else url.database}: {reason}"
+    cause = _root_cause(error)
+    if not connecting and not isinstance(cause, OSError) and not _is_connection_error(cause):
+        return None
+    # The server's own words ('database "x" does not exist', 'password authentication failed
+    # for user "y"') never contain the password; the URL is shown with it masked.
+    reason = os_reason(cause) if isinstance(cause, OSError) else _driver_message(error)
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    where = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+    return f"cannot connect to {where}: {reason}"
+
+
+def sqlite_reason(path: Path, error: BaseException) -> str | None:
+    """What is wrong with a SQLite file that SQLite would not open or write, in a few words."""
+    message = _driver_message(error).lower()
+    if "not a database" in message:
+        return "not a SQLite database (a corrupt file, or another kind of file)"
+    if "malformed" in message:
+        return "the database file is corrupt (database disk image is malformed)"
+    if isinstance(error, OSError):
+        return os_reason(error)
+    if not any(words in message for words in (
+            "unable to open", "readonly", "read-only", "disk i/o error", "disk is full",
+            "authorization denied")):
+        return None
+    if "disk is full" in message:
+        return "no space left on the device"
+    if path.is_dir():
+        return "it is a folder"
+    existing = path if path.exists() else path.parent
+    try:
+        if os.statvfs(existing).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except OSError as stat_error:
+        return os_reason(stat_error)
+    if not os.access(existing, os.R_OK | os.W_OK) or not os.access(path.parent, os.W_OK):
+        # SQLite needs to write the file and to make its -wal and -shm beside it.
+        return "permission denied"
+    return message
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    """The driver's own exception under SQLAlchemy's wrappers."""
+    seen: set[int] = set()
+    while id(error) not in seen:
+        seen.add(id(error))
+        inner = getattr(error, "orig", None) or error.__cause__
+        if inner is None:
+            break
+        error = inner
+    return error
+
+
+def _driver_message(error: BaseException) -> str:
+    """The driver's message alone: SQLAlchemy's adds the SQL and a link to its docs."""
+    cause = _root_cause(error)
+    text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return text.removeprefix("(sqlite3.OperationalError) ")
+
+
+def _is_connection_error(error: BaseException) -> bool:
+    """Errors of asyncpg's that mean the server or its login refused us."""
+    name = type(error).__name__
+    return name in ("InvalidCatalogNameError", "InvalidPasswordError",
+                    "InvalidAuthorizationSpecificationError", "ConnectionDoesNotExistError",
+                    "CannotConnectNowError", "TooManyConnectionsError",
+                    "ConnectionFailureError", "ClientCannotConnectError")
 
 
 def _sqlite_tuning(engine: AsyncEngine, busy_timeout_ms: int, *, writer: bool = True) -> None:
@@ -157,7 +364,10 @@ class SqlStore(PushStoreMixin):
         import fcntl
 
         lock_path = path.with_name(path.name + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise DatabaseUnusable(f"cannot open {lock_path}: {os_reason(error)}") from None
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
