@@ -217,7 +217,8 @@ def test_an_existing_database_on_a_file_system_gone_read_only_is_one_line(
                                  capture_output=True, text=True, check=False)
         if remount.returncode != 0:
             pytest.skip(f"cannot remount read-only: {remount.stderr.strip()}")
-        for command in (["console"], ["run"], ["db", "migrate"]):
+        backup = ["db", "backup", str(tmp_path / "copy.db")]
+        for command in (["console"], ["run"], ["db", "migrate"], backup):
             done = studybot(tmp_path, url, *command,
                             STUDYBOT_TELEGRAM_TOKEN="123456:TOKEN-NEVER-USED")
             assert_one_line(done, f"cannot open {mount}/bot.db: read-only file system")
