@@ -18,7 +18,7 @@ RUN pip install .
 COPY content ./content
 
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin studybot \
-    && mkdir -p /data && chown studybot /data
+    && mkdir -p /data && chown studybot /data && chmod 700 /data
 USER studybot
 
 ENV STUDYBOT_DATABASE_URL=sqlite:////data/studybot.db \
