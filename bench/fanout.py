@@ -120,33 +120,14 @@ class LimitedDiscord(FakeDiscord):
         return await super()._route(method, path, body, query)
 
 
-class LeanBotApi:
-    """A Bot API stand-in that does no checking at all, so the client side is what is
-    measured: a canned answer per call, every post timed."""
+class LeanBotApi(FakeBotApi):
+    """The tests' fake Bot API server answering without any checking, so the client side is
+    what is measured: a canned answer per call, every post timed."""
 
     def __init__(self) -> None:
-        self.token = "123456:BENCH-token-for-the-lean-fake"
+        super().__init__(token="123456:BENCH-token-for-the-lean-fake")
         self.posted: list[float] = []
-        self.port = 0
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -295,7 +276,7 @@ async def ceiling_run(args: argparse.Namespace, tmp: str) -> None:
     url = f"sqlite:///{tmp}/ceiling.db" if not args.db else args.db
     due = next_due(args.margin)
     await seed(url, args.ceiling, 0, due)
-    await run_bot_until(bot_env(url, tmp, api, None, False),  # type: ignore[arg-type]
+    await run_bot_until(bot_env(url, tmp, api, None, False),
                         lambda: len(api.posted) >= args.ceiling, within=args.margin + 300)
     ours = list(api.posted)
     api.posted.clear()

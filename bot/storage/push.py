@@ -7,7 +7,7 @@ few round trips.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, tuple_, update
@@ -34,9 +34,8 @@ class PushStoreMixin:
 
     engine: AsyncEngine
     reader: AsyncEngine
-
-    def _insert(self, table: Any) -> Insert:  # provided by SqlStore
-        raise NotImplementedError
+    # SqlStore's dialect-aware INSERT (ON CONFLICT works on SQLite and PostgreSQL alike).
+    _insert: Callable[[Any], Insert]
 
     # ----- reading what is due ----------------------------------------------------------------
 
