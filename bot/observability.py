@@ -209,8 +209,8 @@ class HealthMonitor:
 
     async def _count(self) -> None:
         try:
-            per_platform, _ = await asyncio.wait_for(
-                self.store.subscription_counts(self.clock.now()), COUNT_TIMEOUT)
+            per_platform = await asyncio.wait_for(self.store.subscription_counts(),
+                                                  COUNT_TIMEOUT)
         except Exception as error:
             log.warning("metrics: cannot count subscriptions: %s", error)
             return

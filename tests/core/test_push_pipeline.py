@@ -87,6 +87,15 @@ async def subscribe_groups(service: StudyService, count: int) -> None:
         await service.handle_command(Command(actor, "subscribe", ("09:00", "Asia/Shanghai")))
 
 
+async def claim_then_fail_writes(service: StudyService, count: int, faulty: FaultyStore,
+                                 failure: str) -> None:
+    """Claim `count` posts while the database works, then send them while it refuses writes."""
+    posts = await service.push.claim("console", count, service.push.report)
+    faulty.failing = failure
+    for post in posts:
+        await service.push.deliver(post, service.push.report)
+
+
 def per_chat(messenger: RecordingMessenger) -> Counter[str]:
     return Counter(chat.chat_id for chat, _ in messenger.sent)
 
@@ -164,11 +173,8 @@ async def test_a_disk_full_mid_push_keeps_the_marks_and_posts_nothing_twice(
     service = await make_service(faulty, bank, clock, messenger)
     await subscribe_groups(service, 40)
     clock.advance(hours=1)
-    posts = await service.push.claim("console", 40, service.push.report)
-    faulty.failing = "database or disk is full"
     caplog.set_level(logging.ERROR)
-    for post in posts:
-        await service.push.deliver(post, service.push.report)
+    await claim_then_fail_writes(service, 40, faulty, "database or disk is full")
     for _ in range(30):  # thirty seconds of a full disk: the outbox keeps trying
         assert not await service.push.outbox.flush()
         clock.advance(seconds=1)
@@ -194,10 +200,7 @@ async def test_marks_journaled_while_the_disk_was_read_only_are_written_after_a_
     service = await make_service(faulty, bank, clock, messenger, journal)
     await subscribe_groups(service, 20)
     clock.advance(hours=1)
-    posts = await service.push.claim("console", 20, service.push.report)
-    faulty.failing = "attempt to write a readonly database"
-    for post in posts:
-        await service.push.deliver(post, service.push.report)
+    await claim_then_fail_writes(service, 20, faulty, "attempt to write a readonly database")
     assert not await service.push.outbox.flush()
     # The process is stopped; the file system is repaired; a new process starts.
     faulty.failing = ""

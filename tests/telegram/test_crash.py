@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.core.models import ChatKind, ChatRef
 from bot.storage.sql import open_store
 from tests.telegram.fake_botapi import FakeBotApi
-from tests.telegram.test_run import start
+from tests.telegram.test_run import start, stop
 
 GROUPS = 60
 
@@ -73,11 +73,7 @@ async def test_a_push_killed_twice_mid_way_posts_each_group_exactly_once(
         # ten-minute staleness wait.
         assert time.monotonic() - restarted_at < 30
         await asyncio.sleep(1.0)  # a duplicate, if any, would arrive now
-        process.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(process.communicate(), 30)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        err = await stop(process)
     assert process.returncode == 0, err.decode()
     assert Counter(botapi.delivered) == Counter({-5000 - i: 1 for i in range(GROUPS)})

@@ -25,6 +25,18 @@ async def start(tmp_path: Path, **env: str) -> asyncio.subprocess.Process:
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
 
 
+async def stop(process: asyncio.subprocess.Process) -> bytes:
+    """SIGTERM, then what the bot wrote to stderr; killed if it does not stop within 30 s."""
+    try:
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return err
+
+
 async def test_run_serves_telegram_until_sigterm_then_stops_cleanly(
     botapi: FakeBotApi, tmp_path: Path
 ) -> None:
@@ -35,12 +47,8 @@ async def test_run_serves_telegram_until_sigterm_then_stops_cleanly(
         botapi.push(text_message(private_chat(7), user(7), "/help"))
         reply = (await botapi.wait_for("sendMessage", chat_id=7, within=20))[0]
         assert "/subscribe" in reply["text"]
-        process.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(process.communicate(), 30)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        err = await stop(process)
     log = err.decode()
     assert process.returncode == 0, log
     assert "polling for updates" in log and "stopped" in log
