@@ -1,10 +1,21 @@
-"""Every user-facing sentence, in Chinese (zh, the default) and English (en)."""
+"""Every user-facing sentence, in Chinese (zh, the default) and English (en).
+
+A sentence with a count takes it as `n` and, where the language has plural forms, gives one text
+per CLDR plural category (``{"one": "1 day", "other": "{n} days"}``); Babel's CLDR rules pick
+the form, so "1 day" and "2 days" need no string tricks. Chinese has one form.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+
+from babel import Locale
+
 LANGUAGES = ("zh", "en")
 
-_CATALOG: dict[str, dict[str, str]] = {
+Text = str | dict[str, str]  # one text, or one per plural category ("one", "other", ...)
+
+_CATALOG: dict[str, dict[str, Text]] = {
     "welcome": {
         "zh": "你好！我是学习机器人：每天推送一道大模型 / 机器学习面试题。"
               "点“查看答案”只有你自己能看到答案，"
@@ -342,10 +353,30 @@ _CATALOG: dict[str, dict[str, str]] = {
 
 
 def t(language: str, key: str, /, **values: object) -> str:
-    """The sentence `key` in `language` (falling back to Chinese), with `values` filled in."""
+    """The sentence `key` in `language` (falling back to Chinese), with `values` filled in.
+
+    A sentence with plural forms picks the one for `values["n"]`.
+    """
     entry = _CATALOG[key]
-    text = entry.get(language) or entry["zh"]
+    lang = language if language in entry else "zh"
+    text = entry[lang]
+    if isinstance(text, dict):
+        count = values.get("n")
+        if not isinstance(count, int | float):
+            raise TypeError(f"catalog entry {key!r} has plural forms and needs a number n")
+        form = plural_category(lang, count)
+        text = text.get(form) or text["other"]
     return text.format(**values) if values else text
+
+
+@cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+def plural_category(language: str, count: float) -> str:
+    """The CLDR plural category of `count` in `language`: "one", "other", ..."""
+    return _locale(language).plural_form(abs(count))
 
 
 def normalize_language(value: str) -> str | None:
