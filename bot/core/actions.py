@@ -19,6 +19,9 @@ from bot.core.models import Grade
 
 
 class Kind(StrEnum):
+    """What a button does; each is one letter. The first four act on a chat-day; the others
+    name their own target (a user, a review card, ...) in the same number slot."""
+
     REVEAL = "r"
     KNEW = "k"
     PARTLY = "p"
@@ -28,14 +31,19 @@ class Kind(StrEnum):
 GRADE_OF_KIND = {Kind.KNEW: Grade.KNEW, Kind.PARTLY: Grade.PARTLY, Kind.NOT_YET: Grade.NOT_YET}
 KIND_OF_GRADE = {g: k for k, g in GRADE_OF_KIND.items()}
 
-_PATTERN = re.compile(r"^([rkpn])([0-9]{1,18})_([A-Za-z0-9_-]{11})$")
+_PATTERN = re.compile(
+    rf"^([{''.join(k.value for k in Kind)}])([0-9]{{1,18}})_([A-Za-z0-9_-]{{11}})$")
 MAX_PAYLOAD = 64
 
 
 @dataclass(frozen=True, slots=True)
 class Action:
     kind: Kind
-    chat_day: int
+    chat_day: int  # the target: a chat-day for the study kinds, the kind's own id otherwise
+
+    @property
+    def target(self) -> int:
+        return self.chat_day
 
     @property
     def grade(self) -> Grade | None:

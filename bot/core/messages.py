@@ -14,11 +14,27 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a message: a picture (image/*) shown inline, anything else as a
+    document. Each adapter sends it its platform's way; the console writes it to a file."""
+
+    filename: str
+    data: bytes
+    media_type: str  # "image/png", "application/json", ...
+    alt: str = ""  # what a picture shows, for screen readers and text-only clients
+
+    @property
+    def is_picture(self) -> bool:
+        return self.media_type.startswith("image/")
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMessage:
     title: str = ""
     blocks: tuple[Block, ...] = ()
     buttons: tuple[tuple[Button, ...], ...] = ()
     footer: str = ""
+    attachment: Attachment | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import logging
 import random
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,12 @@ MAX_LISTED = 80  # rows in a /pack or /tags listing, to stay well inside one cha
 _RESET = frozenset({"all", "全部"})
 # Commas, including the Chinese ones, separate choices as well as spaces do.
 _SEPARATORS = re.compile(r"[,，、;；]+")
+
+
+# Other use-case services (review, progress, privacy, ...) answer their own commands and buttons;
+# they register here so every adapter reaches them through the one entry point.
+CommandHandler = Callable[[Command, Chat], Awaitable[Response]]
+ButtonHandler = Callable[[Actor, Action, Chat], Awaitable[Response]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +72,35 @@ class StudyService:
         # Told the platform of every button press handled (metrics); None when nobody counts.
         self.on_button: Callable[[str], None] | None = None
         self._memberships: dict[str, MembershipCheck] = {}
+        self._commands: dict[str, CommandHandler] = {}
+        self._buttons: dict[Kind, ButtonHandler] = {}
 
     def register_messenger(self, messenger: Messenger) -> None:
         self.push.register(messenger)
 
     # ----- events in --------------------------------------------------------------------------
 
+    def add_command(self, name: str, handler: CommandHandler) -> None:
+        """Route `/name` to another use-case service."""
+        if name in _COMMANDS or name in self._commands:
+            raise ValueError(f"command /{name} is already taken")
+        self._commands[name] = handler
+
+    def add_button(self, kind: Kind, handler: ButtonHandler) -> None:
+        """Route presses of a button kind to another use-case service."""
+        if kind in (Kind.REVEAL, *KIND_OF_GRADE.values()) or kind in self._buttons:
+            raise ValueError(f"button kind {kind!r} is already taken")
+        self._buttons[kind] = handler
+
     async def handle_command(self, command: Command) -> Response:
         chat = await self._chat(command.actor)
         handler = _COMMANDS.get(command.name)
-        if handler is None:
-            return say(_text(t(chat.language, "unknown_command", name=_clip(command.name, 32))))
-        return await handler(self, command, chat)
+        if handler is not None:
+            return await handler(self, command, chat)
+        other = self._commands.get(command.name)
+        if other is not None:
+            return await other(command, chat)
+        return say(_text(t(chat.language, "unknown_command", name=_clip(command.name, 32))))
 
     async def handle_text(self, actor: Actor, text: str) -> Response:
         """Plain text that is not a command: only answered in private chats, to show the way."""
@@ -95,6 +118,11 @@ class StudyService:
         here = await self._chat(press.actor)
         if action is None:
             return Response(toast=t(here.language, "stale_button"))
+        other = self._buttons.get(action.kind)
+        if other is not None:
+            return await other(press.actor, action, here)
+        if action.kind is not Kind.REVEAL and action.grade is None:
+            return Response(toast=t(here.language, "stale_button"))  # a kind nobody serves
         return await self._act(press.actor, action, here.language)
 
     async def _act(self, actor: Actor, action: Action, fallback_language: str) -> Response:
