@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.clock import OffsetClock
 from bot.content.packs import load_bank
-from bot.core.actions import ActionCodec
+from bot.core.actions import ActionCodec, Kind
 from bot.core.ports import Clock
 from bot.core.push import PushConfig
+from bot.core.reminders import ReminderService
+from bot.core.review import GRADE_OF_REVIEW_KIND, ReviewConfig, ReviewService
 from bot.core.study import StudyConfig, StudyService
 from bot.scheduling import PushScheduler
 from bot.settings import Settings
@@ -65,6 +67,8 @@ async def build_app(settings: Settings, clock: Clock) -> App:
                       retention=dt.timedelta(days=settings.retention_days),
                       idle=dt.timedelta(seconds=settings.tick_seconds))
     service = StudyService(store, bank, clock, codec, config, push)
+    add_review(service, store, ReviewConfig(retention=settings.review_retention,
+                                            daily_limit=settings.review_limit))
     journal = FileJournal(settings.outbox_journal or default_journal_path(settings.database_url))
     service.push.outbox.journal = journal
     service.push.sole_instance = sole
@@ -75,6 +79,23 @@ async def build_app(settings: Settings, clock: Clock) -> App:
         # only if the database refuses those too, which the pipeline then reports.
         log.error("could not write the push marks kept from the last run: %s", error)
     return App(settings, store, service, PushScheduler(service.push, clock, settings.tick_seconds))
+
+
+def add_review(service: StudyService, store: SqlStore,
+               config: ReviewConfig) -> tuple[ReviewService, ReminderService]:
+    """Compose the review loop and reminders into the study service and its push pipeline."""
+    review = ReviewService(service, store, config)
+    reminders = ReminderService(review, store, service.push)
+    service.grade_hooks.append(review.on_grade)
+    service.private_hooks.append(reminders.on_private)
+    service.add_command("review", review.review_command)
+    service.add_command("tz", reminders.tz_command)
+    service.add_command("remind", reminders.remind_command)
+    for kind in GRADE_OF_REVIEW_KIND.keys() | {Kind.REVIEW_SHOW}:
+        service.add_button(kind, review.on_button)
+    service.help_keys += ["help_review", "help_tz", "help_remind"]
+    service.push.reminders = reminders
+    return review, reminders
 
 
 @asynccontextmanager

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     push_grace_minutes: int = Field(360, ge=0, le=24 * 60)
     tick_seconds: int = Field(20, ge=1, le=3600)
     retention_days: int = Field(90, ge=7, le=100 * 365)
+    review_retention: float = Field(0.9, gt=0.5, lt=1.0)  # FSRS desired retention
+    review_limit: int = Field(20, ge=1, le=1000)  # review cards per user per study day
     outbox_journal: Path | None = None  # where push marks wait for the database
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"

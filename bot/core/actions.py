@@ -26,6 +26,11 @@ class Kind(StrEnum):
     KNEW = "k"
     PARTLY = "p"
     NOT_YET = "n"
+    # Review cards (bot.core.review): the target is the card's pk * 100 + which showing.
+    REVIEW_SHOW = "S"
+    REVIEW_KNEW = "G"
+    REVIEW_PARTLY = "H"
+    REVIEW_NOT_YET = "A"
 
 
 GRADE_OF_KIND = {Kind.KNEW: Grade.KNEW, Kind.PARTLY: Grade.PARTLY, Kind.NOT_YET: Grade.NOT_YET}

@@ -98,12 +98,14 @@ _CATALOG: dict[str, dict[str, Text]] = {
     "grade_prompt": {"zh": "你答得怎么样？打个分：", "en": "How did you do? Grade yourself:"},
     "revealed_toast": {"zh": "答案只发给你一个人。", "en": "The answer is shown to you only."},
     "graded": {
-        "zh": "已记录：{grade}。今天完成 ✔ 连续 {current} 天。",
-        "en": "Recorded: {grade}. Done for today ✔ Streak: {current} days.",
+        "zh": "已记录：{grade}。今天完成 ✔ 连续 {n} 天。",
+        "en": {"one": "Recorded: {grade}. Done for today ✔ Streak: {n} day.",
+               "other": "Recorded: {grade}. Done for today ✔ Streak: {n} days."},
     },
     "regraded": {
-        "zh": "已记录：{grade}。今天已经打过卡了，连续 {current} 天。",
-        "en": "Recorded: {grade}. Today was already counted; streak {current} days.",
+        "zh": "已记录：{grade}。今天已经打过卡了，连续 {n} 天。",
+        "en": {"one": "Recorded: {grade}. Today was already counted; streak {n} day.",
+               "other": "Recorded: {grade}. Today was already counted; streak {n} days."},
     },
     "graded_outside": {
         "zh": "你不在那个群里，这次打卡记在你和机器人的私聊里，不上群排行榜。",
@@ -111,9 +113,11 @@ _CATALOG: dict[str, dict[str, Text]] = {
               "not on the group's board.",
     },
     "grade_changed": {
-        "zh": "评分已改为：{grade}。这道题之前评过分，不再计入打卡；连续 {current} 天。",
-        "en": "Grade changed to {grade}. This question was graded before, so no day is "
-              "counted again; streak {current} days.",
+        "zh": "评分已改为：{grade}。这道题之前评过分，不再计入打卡；连续 {n} 天。",
+        "en": {"one": "Grade changed to {grade}. This question was graded before, so no day "
+                      "is counted again; streak {n} day.",
+               "other": "Grade changed to {grade}. This question was graded before, so no day "
+                        "is counted again; streak {n} days."},
     },
     "grade_knew": {"zh": "会了", "en": "knew it"},
     "grade_partly": {"zh": "部分会", "en": "partly"},
@@ -127,9 +131,12 @@ _CATALOG: dict[str, dict[str, Text]] = {
         "en": "The question bank is empty: check the content folder.",
     },
     "streak_title": {"zh": "🔥 {name} 的连续打卡", "en": "🔥 {name}'s streak"},
-    "streak_current": {"zh": "当前连续：{n} 天", "en": "Current streak: {n} days"},
-    "streak_longest": {"zh": "最长连续：{n} 天", "en": "Longest streak: {n} days"},
-    "streak_total": {"zh": "累计打卡：{n} 天", "en": "Days done in total: {n}"},
+    "streak_current": {"zh": "当前连续：{n} 天", "en": {"one": "Current streak: {n} day",
+                                                      "other": "Current streak: {n} days"}},
+    "streak_longest": {"zh": "最长连续：{n} 天", "en": {"one": "Longest streak: {n} day",
+                                                      "other": "Longest streak: {n} days"}},
+    "streak_total": {"zh": "累计打卡：{n} 天", "en": {"one": "{n} day done in total",
+                                                        "other": "{n} days done in total"}},
     "streak_done": {"zh": "今天：已完成 ✔", "en": "Today: done ✔"},
     "streak_todo": {
         "zh": "今天：还没完成，还剩 {left}（给今天的题打分即可）",
@@ -141,11 +148,12 @@ _CATALOG: dict[str, dict[str, Text]] = {
     },
     "streak_frozen": {
         "zh": "本次连续中用掉补签卡 {n} 张。",
-        "en": "{n} missed day(s) in this streak were covered by freezes.",
+        "en": {"one": "{n} missed day in this streak was covered by a freeze.",
+               "other": "{n} missed days in this streak were covered by freezes."},
     },
     "top_title": {"zh": "🏆 排行榜", "en": "🏆 Leaderboard"},
     "top_row": {
-        "zh": "{rank}. {name} — 连续 {current} 天 · 本周 {week} 天 · 累计 {total} 天",
+        "zh": "{rank}. {name} — 连续 {current} · 本周 {week} · 累计 {total}",
         "en": "{rank}. {name} — streak {current} · this week {week} · all time {total}",
     },
     "top_empty": {
@@ -160,7 +168,8 @@ _CATALOG: dict[str, dict[str, Text]] = {
     "pack_title": {"zh": "📚 题库", "en": "📚 Question packs"},
     "pack_row": {
         "zh": "{mark} {id} — {title}（{n} 题）",
-        "en": "{mark} {id} — {title} (questions: {n})",
+        "en": {"one": "{mark} {id} — {title} ({n} question)",
+               "other": "{mark} {id} — {title} ({n} questions)"},
     },
     "pack_studies_all": {
         "zh": "本聊天学习：全部题库。", "en": "This chat studies: all packs."},
@@ -179,14 +188,17 @@ _CATALOG: dict[str, dict[str, Text]] = {
     },
     "pack_set": {
         "zh": "好的，本聊天现在学习：{packs}（符合条件的题目 {n} 道）。",
-        "en": "Done: this chat now studies {packs} (matching questions: {n}).",
+        "en": {"one": "Done: this chat now studies {packs} ({n} matching question).",
+               "other": "Done: this chat now studies {packs} ({n} matching questions)."},
     },
     "pack_reset": {
         "zh": "好的，本聊天现在学习全部题库（符合条件的题目 {n} 道）。",
-        "en": "Done: this chat now studies every pack (matching questions: {n}).",
+        "en": {"one": "Done: this chat now studies every pack ({n} matching question).",
+               "other": "Done: this chat now studies every pack ({n} matching questions)."},
     },
     "tags_title": {"zh": "🏷 标签", "en": "🏷 Tags"},
-    "tags_row": {"zh": "{mark} {tag}（{n} 题）", "en": "{mark} {tag} (questions: {n})"},
+    "tags_row": {"zh": "{mark} {tag}（{n} 题）", "en": {
+        "one": "{mark} {tag} ({n} question)", "other": "{mark} {tag} ({n} questions)"}},
     "tags_in_packs_all": {
         "zh": "题数按本聊天的题库统计：全部题库。",
         "en": "Counts are within this chat's packs: all packs.",
@@ -215,12 +227,15 @@ _CATALOG: dict[str, dict[str, Text]] = {
     },
     "tags_set": {
         "zh": "好的，现在只学习带有 {tags} 中任一标签的题目（{n} 道）。",
-        "en": "Done: this chat now studies questions with any of the tags {tags} "
-              "(questions: {n}).",
+        "en": {"one": "Done: this chat now studies questions with any of the tags {tags} "
+                      "({n} question).",
+               "other": "Done: this chat now studies questions with any of the tags {tags} "
+                        "({n} questions)."},
     },
     "tags_reset": {
         "zh": "好的，已取消标签筛选（符合条件的题目 {n} 道）。",
-        "en": "Done: no tag filter any more (matching questions: {n}).",
+        "en": {"one": "Done: no tag filter any more ({n} matching question).",
+               "other": "Done: no tag filter any more ({n} matching questions)."},
     },
     "selection_empty": {
         "zh": "没有题目符合这个组合（题库：{packs}；标签：{tags}），设置未改变。"
@@ -235,13 +250,102 @@ _CATALOG: dict[str, dict[str, Text]] = {
     "selection_all_packs": {"zh": "全部题库", "en": "all packs"},
     "selection_all_tags": {"zh": "任意标签", "en": "any tag"},
     "only_first": {
-        "zh": "（只看了前 {n} 个参数。）", "en": "(Only the first {n} arguments were considered.)"},
+        "zh": "（只看了前 {n} 个参数。）", "en": {
+            "one": "(Only the first argument was considered.)",
+            "other": "(Only the first {n} arguments were considered.)"}},
     "duration_hm": {"zh": "{h} 小时 {m} 分钟", "en": "{h} h {m} min"},
     "when_in": {"zh": "{local}（{delta}后）", "en": "{local} (in {delta})"},
     "input_too_long": {
         "zh": "消息太长了（最多 {limit} 个字符）。",
         "en": "That message is too long (at most {limit} characters).",
     },
+    # ----- the review loop, your own day, reminders (bot.core.review, bot.core.reminders) -----
+    "n_days": {"zh": "{n} 天", "en": {"one": "{n} day", "other": "{n} days"}},
+    "n_hours": {"zh": "{n} 小时", "en": "{n} h"},
+    "n_minutes": {"zh": "{n} 分钟", "en": "{n} min"},
+    "help_review": {"zh": "/review — 复习到期的卡片（私聊）",
+                    "en": "/review — review the cards that are due (private chat)"},
+    "help_tz": {"zh": "/tz [地区/城市] — 查看或设置你自己的时区",
+                "en": "/tz [Area/City] — show or set your own time zone"},
+    "help_remind": {"zh": "/remind HH:MM|off — 有待办时每天私聊提醒你",
+                    "en": "/remind HH:MM|off — a daily private reminder when something waits"},
+    "review_title": {"zh": "🔁 复习", "en": "🔁 Review"},
+    "review_due": {"zh": "{n} 张卡片到期",
+                   "en": {"one": "{n} card due", "other": "{n} cards due"}},
+    "review_left": {"zh": "今天还能复习 {n} 张",
+                    "en": "{n} more today"},
+    "review_all_done": {"zh": "全部完成！下一张卡片 {when}后到期。",
+                        "en": "All done; next card due in {when}."},
+    "review_no_cards": {
+        "zh": "还没有复习卡片。给每日一题打分，答错或部分会的题会在这里按计划回来。",
+        "en": "No review cards yet. Grade questions of the day: each comes back here on its "
+              "schedule.",
+    },
+    "review_limit": {
+        "zh": "今天已经复习了 {n} 张（每日上限）。{due}，明天继续。",
+        "en": {"one": "You reviewed {n} card today, the daily limit. {due}; more tomorrow.",
+               "other": "You reviewed {n} cards today, the daily limit. {due}; more "
+                        "tomorrow."},
+    },
+    "review_in_private": {
+        "zh": "复习在你和机器人的私聊里进行：请在私聊中发送 /review。",
+        "en": "Reviews happen in your private chat with me: send /review there.",
+    },
+    "review_stale": {"zh": "这张卡片已经不可用了。发送 /review 继续。",
+                     "en": "This card is no longer available. Send /review to go on."},
+    "review_not_due": {"zh": "这张卡片还没到期。发送 /review 查看到期的卡片。",
+                       "en": "This card is not due yet. Send /review for the cards that are."},
+    "review_graded": {
+        "zh": "已记录：{grade}。私聊连续 {n} 天。",
+        "en": {"one": "Recorded: {grade}. Private streak: {n} day.",
+               "other": "Recorded: {grade}. Private streak: {n} days."},
+    },
+    "tz_set": {
+        "zh": "你的时区已设为 {zone}：复习日、提醒和私聊打卡按它计算（群的打卡仍按群的时区）。",
+        "en": "Your time zone is now {zone}: your review day, reminders and private streak "
+              "follow it (a group's streak keeps the group's zone).",
+    },
+    "tz_show": {"zh": "你的时区：{zone}。用 /tz 地区/城市 修改。",
+                "en": "Your time zone: {zone}. Change it with /tz Area/City."},
+    "tz_unset": {"zh": "你还没有设置时区（现在按 {zone} 计算）。用 /tz 地区/城市 设置。",
+                 "en": "You have not set a time zone (using {zone}). Set one with /tz "
+                       "Area/City."},
+    "remind_in_private": {
+        "zh": "提醒在你和机器人的私聊里设置：请在私聊中发送 /remind HH:MM。",
+        "en": "Reminders are set in your private chat with me: send /remind HH:MM there.",
+    },
+    "remind_usage": {"zh": "用法：/remind HH:MM（24 小时制），或 /remind off 关闭提醒。",
+                     "en": "Usage: /remind HH:MM (24-hour), or /remind off."},
+    "remind_set": {
+        "zh": "好的：每天 {time}（{zone}）如果有待办，我会私聊提醒你。下一次：{when}。",
+        "en": "Done: at {time} ({zone}) every day I'll remind you here if something waits. "
+              "Next: {when}.",
+    },
+    "remind_off": {"zh": "已关闭提醒。", "en": "Reminders are off."},
+    "remind_none": {"zh": "你还没有设置提醒。用 /remind HH:MM 设置。",
+                    "en": "No reminder set. Set one with /remind HH:MM."},
+    "remind_show": {"zh": "每天 {time}（{zone}）提醒你。/remind off 关闭。",
+                    "en": "You are reminded at {time} ({zone}). /remind off turns it off."},
+    "remind_title": {"zh": "⏰ 提醒", "en": "⏰ Reminder"},
+    "remind_streak": {
+        "zh": "你在群里的 {n} 天连续打卡还剩 {left} 结束",
+        "en": {"one": "your streak of {n} day in your group ends in {left}",
+               "other": "your streak of {n} days in your group ends in {left}"},
+    },
+    "remind_question": {"zh": "群里今天的题还没打分（还剩 {left}）",
+                        "en": "today's question in your group is not graded yet ({left} left)"},
+    "remind_hint": {"zh": "发送 /review 开始复习，或在群里给今天的题打分。",
+                    "en": "Send /review to start, or grade today's question in the group."},
+    "discord_cmd_review": {"zh": "复习", "en": "review"},
+    "discord_desc_review": {"zh": "在私聊中复习到期的卡片", "en": "Review the cards that are due "
+                            "(in your DM with the bot)"},
+    "discord_cmd_tz": {"zh": "时区", "en": "tz"},
+    "discord_desc_tz": {"zh": "查看或设置你自己的时区", "en": "Show or set your own time zone"},
+    "discord_cmd_remind": {"zh": "提醒", "en": "remind"},
+    "discord_desc_remind": {"zh": "每天私聊提醒（HH:MM 或 off）",
+                            "en": "A daily DM reminder (HH:MM or off)"},
+    "discord_desc_remind_time": {"zh": "本地时间 HH:MM，或 off 关闭",
+                                 "en": "Local time HH:MM, or off"},
     # The console adapter's own controls (the terminal stand-in for a chat app's interface).
     "console_intro": {
         "zh": "studybot 终端聊天。/help 查看机器人命令，:help 查看终端控制。",
@@ -394,3 +498,9 @@ def catalog_keys() -> frozenset[str]:
 
 def catalog_languages(key: str) -> frozenset[str]:
     return frozenset(_CATALOG[key])
+
+
+def catalog_forms(key: str, language: str) -> tuple[str, ...]:
+    """Every text of an entry in a language: one, or one per plural category."""
+    text = _CATALOG[key][language]
+    return tuple(text.values()) if isinstance(text, dict) else (text,)

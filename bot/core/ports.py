@@ -20,6 +20,7 @@ from bot.core.models import (
     UserRef,
 )
 from bot.core.push_model import Claim, ClaimResult, Due, History, Mark, Retake
+from bot.core.review_model import ReminderClaim, ReminderDue, ReminderRetake
 
 
 class Clock(Protocol):
@@ -180,3 +181,16 @@ class PushStore(Protocol):
     async def move_chat(self, old: ChatRef, new: ChatRef) -> None: ...
 
     async def pause_subscription(self, subscription_pk: int, reason: str) -> None: ...
+
+    # Reminders (bot.core.reminders) ride the same pipeline: due, claimed, marked.
+    async def due_reminders(
+        self, platform: str, now: dt.datetime, limit: int, run_id: str,
+        alive_since: dt.datetime,
+    ) -> list[ReminderDue]: ...
+
+    async def claim_reminders(
+        self, claims: Sequence[ReminderClaim], retakes: Sequence[ReminderRetake],
+        skips: Sequence[ReminderClaim], run_id: str, now: dt.datetime,
+    ) -> tuple[dict[int, int], set[int]]: ...
+
+    async def pause_reminder(self, user_pk: int, reason: str) -> None: ...

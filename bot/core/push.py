@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from bot.core import schedule
+from bot.core.messages import OutgoingMessage
 from bot.core.models import ChatDay, Subscription
 from bot.core.ports import (
     ChatGone,
@@ -30,6 +31,7 @@ from bot.core.ports import (
     SendTimedOut,
 )
 from bot.core.push_model import Claim, Due, History, Mark, Retake
+from bot.core.review_model import Reminder, ReminderClaim, ReminderDue, ReminderRetake
 
 if TYPE_CHECKING:
     from bot.core.study import StudyService
@@ -60,6 +62,7 @@ class PushReport:
     moved: int = 0
     uncertain: int = 0
     retry: int = 0
+    quiet: int = 0  # reminders with nothing to say: claimed, not sent
     errors: list[str] = field(default_factory=list)
 
     def add(self, outcome: str) -> None:
@@ -75,6 +78,41 @@ class Post:
     day: ChatDay | None
     due_at: dt.datetime
     attempts: int
+    kind = "post"
+
+    @property
+    def pk(self) -> int:
+        return self.delivery_pk
+
+    @property
+    def owner(self) -> Subscription:
+        return self.subscription
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderPost:
+    """A claimed reminder send: the user's reminder, said or not at send time."""
+
+    pk: int
+    owner: Reminder
+    due_at: dt.datetime
+    attempts: int
+    kind = "reminder"
+
+
+AnyPost = Post | ReminderPost
+
+
+class ReminderSource(Protocol):
+    """Says what a reminder says when it is due; None when there is nothing to do."""
+
+    async def reminder_message(self, reminder: Reminder,
+                               now: dt.datetime) -> OutgoingMessage | None: ...
+
+
+def _key(post: AnyPost | Mark) -> tuple[str, int]:
+    """Deliveries and reminder sends number their rows apart: a kind tells them apart."""
+    return (post.kind, post.delivery_pk if isinstance(post, Mark) else post.pk)
 
 
 class MarkJournal(Protocol):
@@ -126,7 +164,7 @@ class Outbox:
         self.store = store
         self.journal = journal
         self.pending: list[Mark] = []
-        self._held: set[int] = set()
+        self._held: set[tuple[str, int]] = set()
         self.writable = True
         self.last_error = ""
         self._errors = RepeatedErrorLog("writing push marks to the database")
@@ -135,7 +173,7 @@ class Outbox:
 
     def add(self, mark: Mark) -> None:
         self.pending.append(mark)
-        self._held.add(mark.delivery_pk)
+        self._held.add(_key(mark))
         if self.journal is not None:
             try:
                 self.journal.append([mark])
@@ -143,8 +181,8 @@ class Outbox:
                 log.debug("outbox journal: %s", error)
         self._wake.set()
 
-    def holds(self, delivery_pk: int) -> bool:
-        return delivery_pk in self._held
+    def holds(self, delivery_pk: int, kind: str = "post") -> bool:
+        return (kind, delivery_pk) in self._held
 
     async def flush(self) -> bool:
         """Write what is pending; False (and everything kept) when the database refuses."""
@@ -160,7 +198,7 @@ class Outbox:
                 self.last_error = _kind(error)
                 self._errors.error(error)
                 return False
-            self._held.difference_update(m.delivery_pk for m in batch)
+            self._held.difference_update(_key(m) for m in batch)
             if not self.writable:
                 self._errors.recovered()
             self.writable = True
@@ -207,8 +245,12 @@ class PushPipeline:
         self._events: dict[str, asyncio.Event] = {}
         self._claim_errors = RepeatedErrorLog("claiming due posts")
         self._tasks: list[asyncio.Task[None]] = []
-        self._in_flight: set[int] = set()  # claimed by this process and not finished
-        self._sending: set[int] = set()  # of those, the ones a platform call is out for
+        # Claimed by this process and not finished; of those, the ones a platform call is out
+        # for. Keyed (kind, pk): deliveries and reminder sends are numbered apart.
+        self._in_flight: set[tuple[str, int]] = set()
+        self._sending: set[tuple[str, int]] = set()
+        # Says what a due reminder says; None: this pipeline carries no reminders.
+        self.reminders: ReminderSource | None = None
         self._stopping = False
         self._claiming = asyncio.Lock()
         self._settled = asyncio.Event()
@@ -240,7 +282,7 @@ class PushPipeline:
         for platform, messenger in list(self.messengers.items()):
             gate = asyncio.Semaphore(_concurrency(messenger))
 
-            async def one(post: Post, gate: asyncio.Semaphore = gate) -> None:
+            async def one(post: AnyPost, gate: asyncio.Semaphore = gate) -> None:
                 async with gate:
                     await self.deliver(post, report)
 
@@ -251,12 +293,16 @@ class PushPipeline:
 
     # ----- claiming ---------------------------------------------------------------------------
 
-    async def claim(self, platform: str, limit: int, report: PushReport) -> list[Post]:
-        """Claim up to `limit` posts for one platform in one transaction."""
+    async def claim(self, platform: str, limit: int, report: PushReport) -> list[AnyPost]:
+        """Claim up to `limit` posts for one platform in one transaction (and the reminders
+        due, in a second one, when there is room)."""
         # One claim at a time in this process: two would read the same due rows, and both
         # would take the winner's rows for their own (same instance, same instant).
         async with self._claiming:
-            return await self._claim(platform, limit, report)
+            posts: list[AnyPost] = list(await self._claim(platform, limit, report))
+            if self.reminders is not None and len(posts) < limit:
+                posts += await self._claim_reminders(platform, limit - len(posts), report)
+            return posts
 
     async def _claim(self, platform: str, limit: int, report: PushReport) -> list[Post]:
         now = self.clock.now()
@@ -265,7 +311,7 @@ class PushPipeline:
             now - self.config.lease)
         work = await self.store.due_work(platform, now, limit, self.run_id, alive_since)
         work = [d for d in work if d.retake is None
-                or (d.retake.delivery_pk not in self._in_flight
+                or (("post", d.retake.delivery_pk) not in self._in_flight
                     and not self.outbox.holds(d.retake.delivery_pk))]
         if not work:
             return []
@@ -300,8 +346,59 @@ class PushPipeline:
                 self._finish(owners[r.delivery_pk], r.delivery_pk, "missed", report,
                              error="missed the grace window")
         for post in posts:
-            self._in_flight.add(post.delivery_pk)
+            self._in_flight.add(_key(post))
         return posts
+
+    async def _claim_reminders(self, platform: str, limit: int,
+                               report: PushReport) -> list[ReminderPost]:
+        """Claim the reminders due on one platform: a send per user and local date, claimed in
+        the database before it is sent, like a daily post."""
+        now = self.clock.now()
+        alive_since = dt.datetime.max.replace(tzinfo=dt.UTC) if self.sole_instance else (
+            now - self.config.lease)
+        work = await self.store.due_reminders(platform, now, limit, self.run_id, alive_since)
+        work = [d for d in work if d.retake is None
+                or (("reminder", d.retake.send_pk) not in self._in_flight
+                    and not self.outbox.holds(d.retake.send_pk, "reminder"))]
+        if not work:
+            return []
+        claims, skips, retakes, expired = self._decide_reminders(work, now)
+        claimed, retaken = await self.store.claim_reminders(claims, retakes + expired, skips,
+                                                            self.run_id, now)
+        owners = {d.retake.send_pk: d.reminder for d in work if d.retake is not None}
+        for skip in skips:
+            self._count(report, skip.reminder, "missed")
+        posts = [ReminderPost(claimed[c.reminder.user_pk], c.reminder, c.due_at, 1)
+                 for c in claims if c.reminder.user_pk in claimed]
+        posts += [ReminderPost(r.send_pk, owners[r.send_pk], r.due_at, r.attempts + 1)
+                  for r in retakes if r.send_pk in retaken]
+        for r in expired:
+            if r.send_pk in retaken:
+                self._finish(owners[r.send_pk], r.send_pk, "missed", report,
+                             error="missed the grace window", kind="reminder")
+        for post in posts:
+            self._in_flight.add(_key(post))
+        return posts
+
+    def _decide_reminders(
+        self, work: Sequence[ReminderDue], now: dt.datetime
+    ) -> tuple[list[ReminderClaim], list[ReminderClaim], list[ReminderRetake],
+               list[ReminderRetake]]:
+        claims: list[ReminderClaim] = []
+        skips: list[ReminderClaim] = []
+        retakes: list[ReminderRetake] = []
+        expired: list[ReminderRetake] = []
+        for due in work:
+            if due.retake is not None:
+                late = now - due.retake.due_at > self.config.grace
+                (expired if late else retakes).append(due.retake)
+                continue
+            r = due.reminder
+            claim = ReminderClaim(
+                r, schedule.local_date_of_run(r.next_run_at, r.timezone), r.next_run_at,
+                schedule.next_run(r.local_time, r.timezone, max(now, r.next_run_at)))
+            (skips if now - r.next_run_at > self.config.grace else claims).append(claim)
+        return claims, skips, retakes, expired
 
     def _decide(
         self, work: Sequence[Due], now: dt.datetime
@@ -346,19 +443,48 @@ class PushPipeline:
 
     # ----- sending ----------------------------------------------------------------------------
 
-    async def deliver(self, post: Post, report: PushReport) -> None:
+    async def deliver(self, post: AnyPost, report: PushReport) -> None:
         """Send one claimed post and leave its mark in the outbox, whatever happens."""
-        self._sending.add(post.delivery_pk)
+        self._sending.add(_key(post))
         try:
-            await self._deliver(post, report)
+            if isinstance(post, ReminderPost):
+                await self._deliver_reminder(post, report)
+            else:
+                await self._deliver(post, report)
         except Exception as error:
             # One broken chat must not stop the others: retried like a temporary failure.
-            log.exception("push to chat %s failed unexpectedly", post.subscription.chat.pk)
+            log.exception("push to chat %s failed unexpectedly", post.owner.chat.pk)
             report.errors.append(repr(error)[:200])
             self._retry_or_miss(post, report, repr(error)[:200])
         finally:
-            self._in_flight.discard(post.delivery_pk)
-            self._sending.discard(post.delivery_pk)
+            self._in_flight.discard(_key(post))
+            self._sending.discard(_key(post))
+
+    async def _deliver_reminder(self, post: ReminderPost, report: PushReport) -> None:
+        reminder = post.owner
+        assert self.reminders is not None
+        message = await self.reminders.reminder_message(reminder, self.clock.now())
+        if message is None:  # nothing to do, nothing sent; the day's send is used up
+            self._finish(reminder, post.pk, "quiet", report, kind="reminder")
+            return
+        try:
+            message_id = await self.messengers[reminder.chat.ref.platform].send(
+                reminder.chat.ref, message)
+        except ChatGone as gone:
+            # Blocked: not reminded again until they write to the bot.
+            await self._quietly(self.store.pause_reminder(reminder.user_pk, f"gone: {gone}"))
+            log.warning("paused the reminder of user %s: %s", reminder.user_pk, gone)
+            self._finish(reminder, post.pk, "failed", report, error=str(gone),
+                         outcome="paused", kind="reminder")
+        except SendTimedOut as timeout:
+            self._finish(reminder, post.pk, "uncertain", report, error=str(timeout),
+                         kind="reminder")
+        except (DeliveryError, OSError) as error:
+            report.errors.append(str(error)[:200])
+            self._retry_or_miss(post, report, str(error)[:200])
+        else:
+            self._finish(reminder, post.pk, "sent", report, message_id=message_id,
+                         kind="reminder")
 
     async def _deliver(self, post: Post, report: PushReport) -> None:
         sub = post.subscription
@@ -395,7 +521,7 @@ class PushPipeline:
                 self._finish(sub, post.delivery_pk, "sent", report, message_id=message_id)
             return
 
-    def _retry_or_miss(self, post: Post, report: PushReport, error: str) -> None:
+    def _retry_or_miss(self, post: AnyPost, report: PushReport, error: str) -> None:
         """Back off with jitter for as long as the grace window allows; then it is missed."""
         now = self.clock.now()
         base = self.config.retry_base.total_seconds() * 2 ** max(0, post.attempts - 1)
@@ -403,24 +529,25 @@ class PushPipeline:
         retry_at = now + dt.timedelta(seconds=delay)
         if retry_at - post.due_at > self.config.grace:
             log.warning("push to chat %s failed and the grace window is over: %s",
-                        post.subscription.chat.pk, error)
-            self._finish(post.subscription, post.delivery_pk, "missed", report, error=error)
+                        post.owner.chat.pk, error)
+            self._finish(post.owner, post.pk, "missed", report, error=error, kind=post.kind)
             return
-        log.info("push to chat %s failed, again in %.0f s: %s", post.subscription.chat.pk,
+        log.info("push to chat %s failed, again in %.0f s: %s", post.owner.chat.pk,
                  delay, error)
         report.failed += 1
-        self._finish(post.subscription, post.delivery_pk, "retry", report, error=error,
-                     retry_at=retry_at, outcome="retry")
+        self._finish(post.owner, post.pk, "retry", report, error=error,
+                     retry_at=retry_at, outcome="retry", kind=post.kind)
 
     def _finish(
-        self, sub: Subscription, delivery_pk: int, state: str, report: PushReport, *,
-        message_id: str = "", error: str = "", retry_at: dt.datetime | None = None,
-        outcome: str | None = None,
+        self, sub: Subscription | Reminder, delivery_pk: int, state: str, report: PushReport,
+        *, message_id: str = "", error: str = "", retry_at: dt.datetime | None = None,
+        outcome: str | None = None, kind: str = "post",
     ) -> None:
-        self.outbox.add(Mark(delivery_pk, state, self.clock.now(), message_id, error, retry_at))
+        self.outbox.add(Mark(delivery_pk, state, self.clock.now(), message_id, error, retry_at,
+                             kind))
         self._count(report, sub, outcome or state)
 
-    def _count(self, report: PushReport, sub: Subscription, outcome: str) -> None:
+    def _count(self, report: PushReport, sub: Subscription | Reminder, outcome: str) -> None:
         report.add(outcome)
         self.report.add(outcome)
         if self.on_outcome is not None:
@@ -504,7 +631,7 @@ class PushPipeline:
 
     async def _lane(self, platform: str) -> None:
         messenger = self.messengers[platform]
-        queue: asyncio.Queue[Post] = asyncio.Queue()
+        queue: asyncio.Queue[AnyPost] = asyncio.Queue()
         room = asyncio.Event()
         room.set()
         limit = self.config.batch

@@ -73,3 +73,4 @@ class Mark:
     message_id: str = ""
     error: str = ""
     retry_at: dt.datetime | None = None
+    kind: str = "post"  # "post" (a delivery) or "reminder" (a reminder send)

@@ -37,6 +37,11 @@ _SEPARATORS = re.compile(r"[,，、;；]+")
 # they register here so every adapter reaches them through the one entry point.
 CommandHandler = Callable[[Command, Chat], Awaitable[Response]]
 ButtonHandler = Callable[[Actor, Action, Chat], Awaitable[Response]]
+# Told of every grade of a question of the day: (who, their user pk, the day, the grade, the chat
+# the question was posted in). The review loop makes its cards from these.
+GradeHook = Callable[[Actor, int, ChatDay, Grade, Chat], Awaitable[None]]
+# Told whenever a user writes to the bot in a private chat (a blocked user is back).
+PrivateHook = Callable[[Actor], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,9 @@ class StudyService:
         self._memberships: dict[str, MembershipCheck] = {}
         self._commands: dict[str, CommandHandler] = {}
         self._buttons: dict[Kind, ButtonHandler] = {}
+        self.grade_hooks: list[GradeHook] = []
+        self.private_hooks: list[PrivateHook] = []
+        self.help_keys: list[str] = []  # /help lines of the other services' commands
 
     def register_messenger(self, messenger: Messenger) -> None:
         self.push.register(messenger)
@@ -94,6 +102,7 @@ class StudyService:
 
     async def handle_command(self, command: Command) -> Response:
         chat = await self._chat(command.actor)
+        await self._wrote_in_private(command.actor)
         handler = _COMMANDS.get(command.name)
         if handler is not None:
             return await handler(self, command, chat)
@@ -107,6 +116,7 @@ class StudyService:
         chat = await self._chat(actor)
         if actor.chat_kind != ChatKind.PRIVATE:
             return Response()
+        await self._wrote_in_private(actor)
         if len(text) > MAX_INPUT:
             return say(_text(t(chat.language, "input_too_long", limit=MAX_INPUT)))
         return say(_text(t(chat.language, "not_a_command")))
@@ -150,10 +160,12 @@ class StudyService:
         today = streaks.study_day(now, ledger.timezone, self.config.rollover_hour)
         outcome = await self.store.record_grade(
             day.pk, user_pk, grade, now, today, ledger.timezone, chat_pk=ledger.pk)
+        for hook in self.grade_hooks:
+            await hook(actor, user_pk, day, grade, origin)
         status = streaks.compute(await self.store.study_days(ledger.pk, user_pk), today)
         key = {GradeOutcome.COUNTED: "graded", GradeOutcome.ALREADY_COUNTED: "regraded",
                GradeOutcome.CHANGED: "grade_changed"}[outcome]
-        text = t(lang, key, grade=t(lang, f"grade_{grade.value}"), current=status.current)
+        text = t(lang, key, grade=t(lang, f"grade_{grade.value}"), n=status.current)
         if ledger is not origin:
             text = f"{text} {t(lang, 'graded_outside')}"
         return Response(toast=text)
@@ -167,6 +179,11 @@ class StudyService:
         if checker is None:
             return False
         return not await checker.is_member(origin.ref, actor.user)
+
+    async def _wrote_in_private(self, actor: Actor) -> None:
+        if actor.chat_kind is ChatKind.PRIVATE:
+            for hook in self.private_hooks:
+                await hook(actor)
 
     def register_membership(self, checker: MembershipCheck) -> None:
         """A platform that can tell whether a user belongs to a group."""
@@ -189,7 +206,7 @@ class StudyService:
     def _help_message(self, chat: Chat) -> OutgoingMessage:
         lang = chat.language
         lines = ["help_subscribe", "help_unsubscribe", "help_today", "help_pack", "help_tags",
-                 "help_streak", "help_top", "help_lang", "help_help"]
+                 "help_streak", "help_top", "help_lang", *self.help_keys, "help_help"]
         blocks = [bullet(t(lang, key, zone=self.config.default_timezone)) for key in lines]
         blocks.append(paragraph(t(lang, "help_admin_note")))
         return OutgoingMessage(title=t(lang, "help_title"), blocks=tuple(blocks))
@@ -269,7 +286,8 @@ class StudyService:
             return say(OutgoingMessage(title=t(lang, "top_title"),
                                        blocks=(paragraph(t(lang, "top_empty")),)))
         blocks = tuple(
-            paragraph(t(lang, "top_row", rank=i, name=name, current=cur, week=week, total=total))
+            paragraph(t(lang, "top_row", rank=i, name=name, current=t(lang, "n_days", n=cur),
+                        week=t(lang, "n_days", n=week), total=t(lang, "n_days", n=total)))
             for i, (cur, week, total, name) in enumerate(rows[:10], start=1)
         )
         return say(OutgoingMessage(title=t(lang, "top_title"), blocks=blocks))
@@ -463,16 +481,22 @@ class StudyService:
         )
 
     def answer_message(self, day: ChatDay, question: Question, language: str) -> OutgoingMessage:
-        title, answer, key_points = question.localized(language)
+        title, _, _ = question.localized(language)
+        return OutgoingMessage(
+            title=t(language, "answer_title", title=title),
+            blocks=self.answer_blocks(question, language),
+            buttons=(self._grade_row(day, language),),
+        )
+
+    def answer_blocks(self, question: Question, language: str) -> tuple[Block, ...]:
+        """The answer, its key points and the prompt to grade (the daily and review answers)."""
+        _, answer, key_points = question.localized(language)
         blocks: list[Block] = list(parse_markdown(answer))
         if key_points:
             blocks.append(Block("heading", paragraph(t(language, "key_points")).spans))
             blocks.extend(bullet(p) for p in key_points)
         blocks.append(paragraph(t(language, "grade_prompt")))
-        return OutgoingMessage(
-            title=t(language, "answer_title", title=title), blocks=tuple(blocks),
-            buttons=(self._grade_row(day, language),),
-        )
+        return tuple(blocks)
 
     # ----- the daily push ---------------------------------------------------------------------
 

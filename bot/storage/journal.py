@@ -50,7 +50,7 @@ class FileJournal:
             self._file.write(json.dumps({
                 "d": mark.delivery_pk, "s": mark.state, "at": mark.at.isoformat(),
                 "m": mark.message_id, "e": mark.error[:200],
-                "r": mark.retry_at.isoformat() if mark.retry_at else None,
+                "r": mark.retry_at.isoformat() if mark.retry_at else None, "k": mark.kind,
             }, ensure_ascii=False) + "\n")
         # No fsync: what a killed process wrote is in the kernel's cache and survives it.
         self._file.flush()
@@ -67,7 +67,8 @@ class FileJournal:
                 marks.append(Mark(
                     int(raw["d"]), str(raw["s"]), dt.datetime.fromisoformat(raw["at"]),
                     str(raw.get("m") or ""), str(raw.get("e") or ""),
-                    dt.datetime.fromisoformat(raw["r"]) if raw.get("r") else None))
+                    dt.datetime.fromisoformat(raw["r"]) if raw.get("r") else None,
+                    str(raw.get("k") or "post")))
             except (ValueError, KeyError, TypeError):
                 # A line cut off by a crash mid-write: the claim is simply sent again.
                 log.warning("%s:%d: unreadable mark skipped", self.path, number)

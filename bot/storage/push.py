@@ -181,13 +181,14 @@ class PushStoreMixin:
     async def write_marks(self, marks: Sequence[Mark]) -> None:
         """Record how posts ended, in one transaction. Only a claim still open is marked, so a
         mark replayed after a restart never overwrites a later outcome."""
+        reminder_marks = [m for m in marks if m.kind == "reminder"]
+        if reminder_marks:
+            await self.write_reminder_marks(reminder_marks)  # type: ignore[attr-defined]
+        marks = [m for m in marks if m.kind != "reminder"]
         if not marks:
             return
         async with self.engine.begin() as conn:
-            await conn.execute(_MARK, [
-                {"b_pk": m.delivery_pk, "b_state": m.state, "b_at": m.at,
-                 "b_message": m.message_id[:64], "b_error": m.error[:500],
-                 "b_retry": m.retry_at} for m in marks])
+            await conn.execute(_MARK, mark_rows(marks))
 
     # ----- instances --------------------------------------------------------------------------
 
@@ -219,8 +220,9 @@ class PushStoreMixin:
             retry = await conn.scalar(select(func.min(deliveries.c.retry_at)).select_from(
                 deliveries.join(subscriptions).join(chats)).where(
                 deliveries.c.state == "retry", chats.c.platform.in_(platforms)))
-        found = [t for t in (run, retry) if t is not None]
-        return min(found).replace(tzinfo=dt.UTC) if found else None
+        reminder = await self.next_reminder_at(platforms)  # type: ignore[attr-defined]
+        found = [t.replace(tzinfo=dt.UTC) for t in (run, retry, reminder) if t is not None]
+        return min(found) if found else None
 
     async def due_count(self, now: dt.datetime) -> int:
         """Runs whose time has passed and retries due: what the pipeline has still to do."""
@@ -269,17 +271,33 @@ _ADVANCE = update(subscriptions).where(
     subscriptions.c.next_run_at == bindparam("b_old", type_=UTCDateTime)).values(
     next_run_at=bindparam("b_new", type_=UTCDateTime))
 
-_MARK = update(deliveries).where(
-    deliveries.c.pk == bindparam("b_pk"), deliveries.c.state == "claimed").values(
-    state=bindparam("b_state"), finished_at=bindparam("b_at", type_=UTCDateTime),
-    message_id=bindparam("b_message"), error=bindparam("b_error"),
-    retry_at=bindparam("b_retry", type_=UTCDateTime))
+def mark_statement(table: Any) -> Any:
+    """How a claimed send ended (deliveries, reminder sends): only a claim still open."""
+    return update(table).where(
+        table.c.pk == bindparam("b_pk"), table.c.state == "claimed").values(
+        state=bindparam("b_state"), finished_at=bindparam("b_at", type_=UTCDateTime),
+        message_id=bindparam("b_message"), error=bindparam("b_error"),
+        retry_at=bindparam("b_retry", type_=UTCDateTime))
+
+
+def mark_rows(marks: Sequence[Mark]) -> list[dict[str, Any]]:
+    return [{"b_pk": m.delivery_pk, "b_state": m.state, "b_at": m.at,
+             "b_message": m.message_id[:64], "b_error": m.error[:500], "b_retry": m.retry_at}
+            for m in marks]
+
+
+def claim_row(state: str, run_id: str, now: dt.datetime, due_at: dt.datetime) -> dict[str, Any]:
+    """The columns a claimed (or missed) send starts with, deliveries and reminders alike."""
+    return {"state": state, "attempts": 1 if state == "claimed" else 0, "claimed_at": now,
+            "claimed_by": run_id, "due_at": due_at,
+            "finished_at": now if state == "missed" else None, "message_id": "",
+            "error": "missed the grace window" if state == "missed" else ""}
+
+
+_MARK = mark_statement(deliveries)
 
 
 def _delivery_row(claim: Claim, state: str, run_id: str, now: dt.datetime) -> dict[str, Any]:
     return {"subscription_pk": claim.subscription.pk, "local_date": claim.local_date,
-            "state": state, "attempts": 1 if state == "claimed" else 0, "claimed_at": now,
-            "claimed_by": run_id, "due_at": claim.due_at,
-            "finished_at": now if state == "missed" else None, "message_id": "",
-            "error": "missed the grace window" if state == "missed" else ""}
+            **claim_row(state, run_id, now, claim.due_at)}
 

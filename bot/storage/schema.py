@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -154,4 +155,62 @@ bot_state = Table(
     "bot_state", metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# ----- the review loop (issue 13) --------------------------------------------------------------
+
+# One FSRS card per (user, question): cards belong to the user, whatever chat graded them.
+review_cards = Table(
+    "review_cards", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("user_pk", Integer, ForeignKey("users.pk"), nullable=False),
+    Column("question_id", String(64), nullable=False),
+    Column("state", Integer, nullable=False),
+    Column("step", Integer),
+    Column("stability", Float),
+    Column("difficulty", Float),
+    Column("due", UTCDateTime, nullable=False),
+    Column("last_review", UTCDateTime),
+    Column("reps", Integer, nullable=False),
+    Column("review_day", Date),  # the user's study day of the latest review
+    Column("source", String(8), nullable=False),  # daily or review
+    Column("prior", Text, nullable=False, server_default=""),  # the card before that review
+    Column("chat_day_pk", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_pk", "question_id", name="uq_review_cards_question"),
+    Index("ix_review_cards_due", "user_pk", "due"),
+)
+
+# A user's reminder and private chat; local_time NULL means no reminder.
+reminders = Table(
+    "reminders", metadata,
+    Column("user_pk", Integer, ForeignKey("users.pk"), primary_key=True),
+    Column("chat_pk", Integer, ForeignKey("chats.pk"), nullable=False),
+    Column("local_time", String(5)),
+    Column("active", Boolean, nullable=False),
+    Column("paused_reason", Text, nullable=False, server_default=""),
+    Column("next_run_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_reminders_due", "active", "next_run_at"),
+)
+
+# Reminder sends, claimed before sending like deliveries: at most one per user and local date.
+reminder_sends = Table(
+    "reminder_sends", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False),
+    Column("local_date", Date, nullable=False),
+    # claimed, sent, quiet (nothing to do), retry, failed, uncertain, missed
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("claimed_by", String(36), nullable=False, server_default=""),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("retry_at", UTCDateTime),
+    Column("message_id", String(64), nullable=False, server_default=""),
+    Column("error", Text, nullable=False, server_default=""),
+    UniqueConstraint("user_pk", "local_date", name="uq_reminder_sends_once"),
+    Index("ix_reminder_sends_retry", "state", "retry_at"),
+    Index("ix_reminder_sends_claimed_at", "claimed_at"),
 )

@@ -33,6 +33,7 @@ from bot.core.models import (
     UserRef,
 )
 from bot.storage.push import PushStoreMixin
+from bot.storage.review import ReviewStoreMixin
 from bot.storage.schema import (
     bot_state,
     chat_days,
@@ -48,7 +49,7 @@ from bot.storage.schema import (
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0004"
+HEAD = "0005"
 
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
             "postgres": "postgresql+asyncpg"}
@@ -323,7 +324,7 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-class SqlStore(PushStoreMixin):
+class SqlStore(PushStoreMixin, ReviewStoreMixin):
     def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
         self.engine = engine
         self.reader = reader or engine

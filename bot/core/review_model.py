@@ -1,0 +1,72 @@
+"""Value objects of the review loop and reminders, shared by the core and the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.core.models import Chat
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewCard:
+    """A user's FSRS card for one question, as stored.
+
+    `review_day` and `source` say when and where the latest review was graded; `prior` is the
+    card as it was before that review (JSON, "" for a card that had none), so grading the same
+    day's question again replaces the day's rating instead of adding a review.
+    """
+
+    pk: int
+    user_pk: int
+    question_id: str
+    state: int  # fsrs.State: 1 learning, 2 review, 3 relearning
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due: dt.datetime
+    last_review: dt.datetime | None
+    reps: int
+    review_day: dt.date | None
+    source: str  # "daily" (a question of the day) or "review" (a /review session)
+    prior: str
+    chat_day_pk: int  # the question of the day that made the card; the ledger refers to it
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """A user's daily reminder: sent to their private chat at a local time in their zone."""
+
+    user_pk: int
+    chat: Chat  # the user's private chat with the bot
+    local_time: dt.time
+    timezone: str
+    next_run_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderRetake:
+    """A reminder to send again: a retry whose time has come, or a claim a dead instance left."""
+
+    send_pk: int
+    local_date: dt.date
+    due_at: dt.datetime
+    attempts: int
+    state: str
+    claimed_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderDue:
+    reminder: Reminder
+    retake: ReminderRetake | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderClaim:
+    """A reminder run to claim for the user's local date, and where its schedule goes next."""
+
+    reminder: Reminder
+    local_date: dt.date
+    due_at: dt.datetime
+    following: dt.datetime
