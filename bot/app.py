@@ -16,6 +16,7 @@ from bot.clock import OffsetClock
 from bot.content.packs import load_bank
 from bot.core.actions import ActionCodec
 from bot.core.ports import Clock
+from bot.core.privacy import PrivacyService
 from bot.core.push import PushConfig
 from bot.core.study import StudyConfig, StudyService
 from bot.scheduling import PushScheduler
@@ -65,6 +66,7 @@ async def build_app(settings: Settings, clock: Clock) -> App:
                       retention=dt.timedelta(days=settings.retention_days),
                       idle=dt.timedelta(seconds=settings.tick_seconds))
     service = StudyService(store, bank, clock, codec, config, push)
+    PrivacyService(store, bank, clock, codec).register(service)
     journal = FileJournal(settings.outbox_journal or default_journal_path(settings.database_url))
     service.push.outbox.journal = journal
     service.push.sole_instance = sole

@@ -26,6 +26,7 @@ class Kind(StrEnum):
     KNEW = "k"
     PARTLY = "p"
     NOT_YET = "n"
+    FORGET = "f"  # confirm deleting a user's data; the target is the user's key
 
 
 GRADE_OF_KIND = {Kind.KNEW: Grade.KNEW, Kind.PARTLY: Grade.PARTLY, Kind.NOT_YET: Grade.NOT_YET}
