@@ -52,7 +52,8 @@ async def study_a_little(service: StudyService, clock: FakeClock) -> None:
 
 
 async def rows_naming(store: SqlStore, user: UserRef, user_pk: int) -> list[tuple[str, Any]]:
-    """Every row in every table that points at the user or holds their id or name."""
+    """Every row in every table that points at the user, holds their id (as a chat id too: a
+    Telegram private chat's id is the user's) or contains their name."""
     found = []
     async with store.engine.connect() as conn:
         for table in metadata.sorted_tables:
@@ -62,7 +63,8 @@ async def rows_naming(store: SqlStore, user: UserRef, user_pk: int) -> list[tupl
                     points = any(fk.column.table is users for fk in column.foreign_keys)
                     if (points and value == user_pk) or (
                             isinstance(column.type, String | Text) and isinstance(value, str)
-                            and (user.user_id in value or user.display_name in value)):
+                            and (value == user.user_id
+                                 or (user.display_name and user.display_name in value))):
                         found.append((table.name, dict(row._mapping)))
     return found
 
