@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.adapters.discord import DiscordAdapter
 from bot.core.models import UserRef
 from bot.core.privacy import PrivacyService
@@ -45,3 +47,20 @@ async def test_forgetme_in_a_server_channel_answers_only_the_one_who_asked(
     [reply] = await fake.answered(interaction)
     assert interaction.deferred_ephemeral and reply.ephemeral and "私聊" in reply.text
     assert fake.messages_in(GENERAL) == []
+
+
+async def test_export_in_a_dm_attaches_the_json_file(
+    service: StudyService, bot: DiscordAdapter, fake: FakeDiscord, store: SqlStore,
+    clock: FakeClock,
+) -> None:
+    PrivacyService(store, service.bank, clock, service.codec).register(service)
+    await subscribe(fake)
+    message = await push(service, clock, fake)
+    [answer] = await fake.answered(await fake.press(BOB, message, message.buttons[0]["custom_id"]))
+    await fake.answered(await fake.press(BOB, answer, answer.buttons[1]["custom_id"]))  # partly
+    [reply] = await fake.answered(await fake.slash(BOB, BOB_DM, "export"))
+    [upload] = reply.files
+    assert upload["filename"].endswith(".json")
+    data = json.loads(upload["data"])
+    assert data["user"]["user_id"] == str(BOB) and data["user"]["display_name"] == "Bob"
+    assert [g["grade"] for g in data["records"]["grades"]] == ["partly"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.core.models import UserRef
 from tests.core.test_privacy import rows_naming
 from tests.telegram.conftest import HarnessFactory
-from tests.telegram.fake_botapi import FakeBotApi, group_chat, private_chat
+from tests.telegram.fake_botapi import FakeBotApi, group_chat, private_chat, text_message, user
 from tests.telegram.test_telegram_e2e import BOB, GROUP, press, say, subscribed_and_pushed
 
 
@@ -39,3 +41,22 @@ async def test_forgetme_in_a_group_points_to_the_private_chat(
     await telegram()
     reply = await say(botapi, group_chat(GROUP), BOB, "/forgetme")
     assert "私聊" in reply["text"] and "reply_markup" not in reply
+
+
+async def test_export_in_the_private_chat_sends_a_json_document(
+    telegram: HarnessFactory, botapi: FakeBotApi
+) -> None:
+    h = await telegram()
+    post = await subscribed_and_pushed(h)
+    await press(h, BOB, post, 0)
+    await press(h, BOB, post, 1, 2)  # not yet
+    botapi.push(text_message(private_chat(BOB), user(BOB), "/export"))
+    await botapi.wait_for("sendDocument", 1)
+    [document] = botapi.files(BOB)
+    assert document["method"] == "sendDocument"
+    assert document["document"].filename.endswith(".json")
+    data = json.loads(document["document"].data)
+    assert data["user"]["user_id"] == str(BOB)
+    [grade] = data["records"]["grades"]
+    assert grade["grade"] == "not_yet" and grade["chat_day"]["chat"]["chat_id"] == str(GROUP)
+    assert botapi.files(GROUP) == []
