@@ -16,6 +16,7 @@ from bot.clock import OffsetClock
 from bot.content.packs import load_bank
 from bot.core.actions import ActionCodec, Kind
 from bot.core.ports import Clock
+from bot.core.privacy import PrivacyService
 from bot.core.push import PushConfig
 from bot.core.reminders import ReminderService
 from bot.core.review import GRADE_OF_REVIEW_KIND, ReviewConfig, ReviewService
@@ -69,6 +70,7 @@ async def build_app(settings: Settings, clock: Clock) -> App:
     service = StudyService(store, bank, clock, codec, config, push)
     add_review(service, store, ReviewConfig(retention=settings.review_retention,
                                             daily_limit=settings.review_limit))
+    PrivacyService(store, bank, clock, codec).register(service)
     journal = FileJournal(settings.outbox_journal or default_journal_path(settings.database_url))
     service.push.outbox.journal = journal
     service.push.sole_instance = sole
@@ -107,7 +109,8 @@ async def console_session(
 
     clock = clock or OffsetClock()
     app = await build_app(settings, clock)
-    console = ConsoleAdapter(app.service, out, clock, color=color, tick=app.scheduler.tick)
+    console = ConsoleAdapter(app.service, out, clock, color=color, tick=app.scheduler.tick,
+                             files=settings.console_files)
     app.service.register_messenger(console)
     app.scheduler.start()
     try:

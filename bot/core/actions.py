@@ -31,6 +31,7 @@ class Kind(StrEnum):
     REVIEW_KNEW = "G"
     REVIEW_PARTLY = "H"
     REVIEW_NOT_YET = "A"
+    FORGET = "f"  # confirm deleting a user's data; the target is the user's key
 
 
 GRADE_OF_KIND = {Kind.KNEW: Grade.KNEW, Kind.PARTLY: Grade.PARTLY, Kind.NOT_YET: Grade.NOT_YET}

@@ -160,6 +160,9 @@ _CATALOG: dict[str, dict[str, Text]] = {
         "zh": "还没有人打卡。给今天的题打个分，就能上榜！",
         "en": "Nobody has graded a question yet. Grade today's question to get on the board!",
     },
+    # ----- files, /stats, compact /streak and /top, /top hide|show (issue 14) -----
+    "console_file": {"zh": "📎 文件：{path}", "en": "📎 file: {path}"},
+    "console_picture": {"zh": "🖼 图片：{path}（{alt}）", "en": "🖼 picture: {path} ({alt})"},
     "lang_set": {"zh": "语言已切换为中文。", "en": "Language set to English."},
     "lang_usage": {
         "zh": "当前语言：中文。用法：/lang zh 或 /lang en",
@@ -346,6 +349,66 @@ _CATALOG: dict[str, dict[str, Text]] = {
                             "en": "A daily DM reminder (HH:MM or off)"},
     "discord_desc_remind_time": {"zh": "本地时间 HH:MM，或 off 关闭",
                                  "en": "Local time HH:MM, or off"},
+    # ----- privacy: /forgetme and /export ------------------------------------------------------
+    "help_forgetme": {
+        "zh": "/forgetme — 删除机器人保存的关于你的全部数据（私聊）",
+        "en": "/forgetme — delete everything the bot stores about you (private chat)",
+    },
+    "help_export": {
+        "zh": "/export — 下载机器人保存的关于你的全部数据（JSON，私聊）",
+        "en": "/export — a copy of everything the bot stores about you (JSON, private chat)",
+    },
+    "privacy_private_only": {
+        "zh": "/{name} 只能在和机器人的私聊里使用，这样别人看不到。",
+        "en": "/{name} works only in your private chat with the bot, so nobody else sees it.",
+    },
+    "privacy_nothing": {
+        "zh": "机器人没有保存关于你的任何数据。",
+        "en": "The bot stores nothing about you.",
+    },
+    "privacy_grades": {"zh": "{n} 条评分", "en": {"one": "{n} grade", "other": "{n} grades"}},
+    "privacy_reveals": {
+        "zh": "{n} 条查看答案记录",
+        "en": {"one": "{n} answer you viewed", "other": "{n} answers you viewed"},
+    },
+    "privacy_study_days": {
+        "zh": "{n} 个打卡日（所有群和私聊的连续打卡）",
+        "en": {"one": "{n} study day (streaks in every group and here)",
+               "other": "{n} study days (streaks in every group and here)"},
+    },
+    "privacy_other": {
+        "zh": "其他 {n} 条记录", "en": {"one": "{n} other record", "other": "{n} other records"}},
+    "privacy_private_chat": {
+        "zh": "这个私聊的设置、订阅和题目记录",
+        "en": "this private chat's settings, schedule and questions",
+    },
+    "privacy_name": {"zh": "你的名字和账号 id", "en": "your name and account id"},
+    "forget_title": {"zh": "🗑 删除你的数据？", "en": "🗑 Delete your data?"},
+    "forget_ask": {
+        "zh": "这会删除机器人在 {platform} 上保存的关于你的全部数据：",
+        "en": "This deletes everything the bot stores about you on {platform}:",
+    },
+    "forget_keeps": {
+        "zh": "各个群自己的设置不变；你会从所有排行榜上消失。",
+        "en": "Your groups keep their own settings; you disappear from every leaderboard.",
+    },
+    "forget_final": {
+        "zh": "删除后无法恢复。想先留一份？发送 /export。",
+        "en": "This cannot be undone. Want a copy first? Send /export.",
+    },
+    "btn_forget": {"zh": "🗑 全部删除", "en": "🗑 Delete everything"},
+    "forget_done_title": {"zh": "已删除你的数据", "en": "Your data is deleted"},
+    "forget_done": {
+        "zh": "各个群的设置保持不变。如果你再给机器人发消息，一切从头开始。",
+        "en": "Groups keep their own settings. If you write to the bot again, you start afresh.",
+    },
+    "forget_done_toast": {"zh": "已删除。", "en": "Deleted."},
+    "export_caption": {
+        "zh": "这是机器人保存的关于你的全部数据（JSON，格式见 README 的“隐私”一节）。",
+        "en": "Everything the bot stores about you, as JSON (the README's privacy section "
+              "describes the format).",
+    },
+    "export_alt": {"zh": "你的数据（JSON）", "en": "Your data (JSON)"},
     # The console adapter's own controls (the terminal stand-in for a chat app's interface).
     "console_intro": {
         "zh": "studybot 终端聊天。/help 查看机器人命令，:help 查看终端控制。",
@@ -443,6 +506,14 @@ _CATALOG: dict[str, dict[str, Text]] = {
     "discord_desc_tags_choice": {
         "zh": "标签，空格分隔；all 表示全部（管理员）",
         "en": "tags separated by spaces, or all (admins)"},
+    "discord_cmd_export": {"zh": "导出我的数据", "en": "export"},
+    "discord_desc_export": {
+        "zh": "下载机器人保存的关于你的全部数据（在私信里发送）",
+        "en": "A copy of everything the bot stores about you (sent in your DMs with the bot)"},
+    "discord_cmd_forgetme": {"zh": "删除我的数据", "en": "forgetme"},
+    "discord_desc_forgetme": {
+        "zh": "删除机器人保存的关于你的全部数据（在私信里使用）",
+        "en": "Delete everything the bot stores about you (use it in your DMs with the bot)"},
     "discord_cmd_help": {"zh": "帮助", "en": "help"},
     "discord_desc_help": {"zh": "可用命令", "en": "The command list"},
     "discord_failed": {
@@ -496,11 +567,13 @@ def catalog_keys() -> frozenset[str]:
     return frozenset(_CATALOG)
 
 
+def catalog_forms(key: str, language: str) -> tuple[str, ...]:
+    """Every text `key` has in `language`: one, or one per plural category."""
+    text = _CATALOG[key][language]
+    return tuple(text.values()) if isinstance(text, dict) else (text,)
+
+
 def catalog_languages(key: str) -> frozenset[str]:
     return frozenset(_CATALOG[key])
 
 
-def catalog_forms(key: str, language: str) -> tuple[str, ...]:
-    """Every text of an entry in a language: one, or one per plural category."""
-    text = _CATALOG[key][language]
-    return tuple(text.values()) if isinstance(text, dict) else (text,)

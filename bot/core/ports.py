@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.messages import OutgoingMessage
 from bot.core.models import (
@@ -194,3 +194,17 @@ class PushStore(Protocol):
     ) -> tuple[dict[int, int], set[int]]: ...
 
     async def pause_reminder(self, user_pk: int, reason: str) -> None: ...
+
+class PrivacyStore(Protocol):
+    """What a user's copy of their data and its deletion need of the store."""
+
+    async def find_user(self, user: UserRef) -> int | None: ...
+
+    async def forget_user(self, user: UserRef, private_chat: ChatRef | None,
+                          *, dry_run: bool = False) -> dict[str, int]:
+        """Delete (or with dry_run, count) every row naming the user; rows per table."""
+        ...
+
+    async def user_records(
+        self, user: UserRef, private_chat: ChatRef | None
+    ) -> dict[str, Any]: ...

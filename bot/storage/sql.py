@@ -32,6 +32,7 @@ from bot.core.models import (
     Subscription,
     UserRef,
 )
+from bot.storage.privacy import PrivacyStoreMixin
 from bot.storage.push import PushStoreMixin
 from bot.storage.review import ReviewStoreMixin
 from bot.storage.schema import (
@@ -324,7 +325,7 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-class SqlStore(PushStoreMixin, ReviewStoreMixin):
+class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin):
     def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
         self.engine = engine
         self.reader = reader or engine
@@ -500,6 +501,12 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin):
             if has_sub is None:
                 await conn.execute(update(subscriptions).where(
                     subscriptions.c.chat_pk == source).values(chat_pk=target))
+
+    async def find_user(self, user: UserRef) -> int | None:
+        """The user's key, or None when nothing is stored about them (never creates one)."""
+        async with self.reader.connect() as conn:
+            return await conn.scalar(select(users.c.pk).where(
+                users.c.platform == user.platform, users.c.user_id == user.user_id))
 
     async def ensure_user(self, user: UserRef) -> int:
         name = user.display_name[:128]

@@ -44,6 +44,10 @@ EXPECTED: dict[str, tuple[str, str, str]] = {
     "review_graded": ("Private streak: 0 days.", "Private streak: 1 day.",
                       "Private streak: 2 days."),
     "remind_streak": ("streak of 0 days", "streak of 1 day in", "streak of 2 days"),
+    "privacy_grades": ("0 grades", "1 grade", "2 grades"),
+    "privacy_reveals": ("0 answers you viewed", "1 answer you viewed", "2 answers you viewed"),
+    "privacy_study_days": ("0 study days", "1 study day", "2 study days"),
+    "privacy_other": ("0 other records", "1 other record", "2 other records"),
 }
 
 

@@ -10,10 +10,13 @@ import logging
 import os
 import shutil
 import socket
+import socketserver
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -284,3 +287,53 @@ def test_an_unknown_postgresql_database_is_one_line_naming_it(tmp_path: Path) ->
     assert_one_line(done, "cannot connect to postgresql://postgres:***@127.0.0.1:5432/",
                     'database "studybot_no_such_database" does not exist')
     assert PASSWORD not in done.stderr + done.stdout
+
+
+class _RefusingPostgres(socketserver.BaseRequestHandler):
+    """Speaks just enough of PostgreSQL's wire protocol to ask for a password and refuse it,
+    as a server with password authentication does for a wrong one."""
+
+    def handle(self) -> None:
+        sock = self.request
+        while True:  # SSL and GSS requests come first: decline them, then the startup message
+            size = struct.unpack("!I", _read(sock, 4))[0]
+            code = struct.unpack("!I", _read(sock, size - 4)[:4])[0]
+            if code in (80877103, 80877104):
+                sock.sendall(b"N")
+                continue
+            break
+        sock.sendall(b"R" + struct.pack("!II", 8, 3))  # AuthenticationCleartextPassword
+        kind = _read(sock, 1)
+        size = struct.unpack("!I", _read(sock, 4))[0]
+        self.server.passwords.append((kind, _read(sock, size - 4)))  # type: ignore[attr-defined]
+        fields = (b"SFATAL\0VFATAL\0C28P01\0"
+                  b'Mpassword authentication failed for user "studybot"\0\0')
+        sock.sendall(b"E" + struct.pack("!I", len(fields) + 4) + fields)
+
+
+def _read(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError("the client went away")
+        data += chunk
+    return data
+
+
+def test_a_wrong_postgresql_password_is_one_line_without_the_password(tmp_path: Path) -> None:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _RefusingPostgres)
+    server.passwords = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        url = f"postgresql://studybot:{PASSWORD}@127.0.0.1:{port}/test"
+        done = studybot(tmp_path, url, "db", "migrate")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert_one_line(done, f"cannot connect to postgresql://studybot:***@127.0.0.1:{port}/test",
+                    "password authentication failed")
+    assert PASSWORD not in done.stderr + done.stdout
+    assert (b"p", PASSWORD.encode() + b"\0") in server.passwords  # type: ignore[attr-defined]

@@ -26,7 +26,13 @@ from discord.utils import MISSING
 
 from bot.adapters import StartError
 from bot.adapters.discord.commands import CatalogTranslator, build_commands
-from bot.adapters.discord.render import CUSTOM_ID_TEMPLATE, StudyButton, clip, render
+from bot.adapters.discord.render import (
+    CUSTOM_ID_TEMPLATE,
+    DiscordMessage,
+    StudyButton,
+    clip,
+    render,
+)
 from bot.adapters.limits import SteadyRate
 from bot.core.events import Actor, ButtonPress, Command
 from bot.core.i18n import t
@@ -40,6 +46,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags"})
+# Answered to the one who asked only: about them, not the channel.
+PERSONAL_COMMANDS = frozenset({"export", "forgetme"})
 CONTENT_LIMIT = 2000
 NO_MENTIONS = discord.AllowedMentions.none()
 # What the daily post needs in a channel; the README's invite URL carries this integer.
@@ -292,7 +300,7 @@ class DiscordAdapter:
             async with asyncio.timeout(self.send_timeout) as attempt.deadline:
                 for part in render(message):
                     async with self.throttle:
-                        sent = await channel.send(**_message_kwargs(part.embeds, part.view()))
+                        sent = await channel.send(**_message_kwargs(part))
                     first = first or str(sent.id)
                     attempt.state = "idle"
         except TimeoutError:
@@ -339,7 +347,7 @@ class DiscordAdapter:
                           channel: AppCommandChannel | None = None) -> None:
         actor = self._actor(interaction, channel)
         # A refusal is between the bot and the one who asked; the channel needn't see it.
-        quiet = name in ADMIN_COMMANDS and not actor.is_admin
+        quiet = (name in ADMIN_COMMANDS and not actor.is_admin) or name in PERSONAL_COMMANDS
         if not await _defer(interaction, ephemeral=quiet):
             return
         try:
@@ -406,7 +414,7 @@ class DiscordAdapter:
                                        + [(m, True) for m in response.private]):
                 for part in render(message):
                     await interaction.followup.send(
-                        ephemeral=ephemeral, **_message_kwargs(part.embeds, part.view()))
+                        ephemeral=ephemeral, **_message_kwargs(part))
                     sent += 1
             if response.toast and not response.private:
                 await interaction.followup.send(content=clip(response.toast, CONTENT_LIMIT),
@@ -518,10 +526,10 @@ def _request_tracer() -> aiohttp.TraceConfig:
     return tracer
 
 
-def _message_kwargs(embeds: tuple[discord.Embed, ...],
-                    view: discord.ui.View | None) -> dict[str, Any]:
-    return {"embeds": list(embeds), "view": view if view is not None else MISSING,
-            "allowed_mentions": NO_MENTIONS}
+def _message_kwargs(part: DiscordMessage) -> dict[str, Any]:
+    view, file = part.view(), part.file()
+    return {"embeds": list(part.embeds), "view": view if view is not None else MISSING,
+            "file": file if file is not None else MISSING, "allowed_mentions": NO_MENTIONS}
 
 
 def _user_ref(user: discord.abc.User) -> UserRef:

@@ -177,12 +177,22 @@ def build_commands(runner: CommandRunner) -> list[AnyCommand]:
                    choice: Range[str, 1, 200] | None = None) -> None:
         await runner.run_command(interaction, "tags", tuple((choice or "").split()))
 
+    @app_commands.command(name=text("discord_cmd_export"),
+                          description=text("discord_desc_export"))
+    async def export(interaction: discord.Interaction[Any]) -> None:
+        await runner.run_command(interaction, "export", ())
+
+    @app_commands.command(name=text("discord_cmd_forgetme"),
+                          description=text("discord_desc_forgetme"))
+    async def forgetme(interaction: discord.Interaction[Any]) -> None:
+        await runner.run_command(interaction, "forgetme", ())
+
     @app_commands.command(name=text("discord_cmd_help"), description=text("discord_desc_help"))
     async def help_(interaction: discord.Interaction[Any]) -> None:
         await runner.run_command(interaction, "help", ())
 
     return [_everywhere(c) for c in (subscribe, unsubscribe, today, streak, top, lang, pack, tags,
-                                     help_)]
+                                     export, forgetme, help_)]
 
 
 def _picked_a_channel(interaction: discord.Interaction[Any]) -> bool:
