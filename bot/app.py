@@ -21,6 +21,7 @@ from bot.core.push import PushConfig
 from bot.core.reminders import ReminderService
 from bot.core.review import GRADE_OF_REVIEW_KIND, ReviewConfig, ReviewService
 from bot.core.study import StudyConfig, StudyService
+from bot.core.together import TogetherService
 from bot.scheduling import PushScheduler
 from bot.settings import Settings
 from bot.storage.journal import FileJournal, default_journal_path
@@ -71,6 +72,7 @@ async def build_app(settings: Settings, clock: Clock) -> App:
     add_review(service, store, ReviewConfig(retention=settings.review_retention,
                                             daily_limit=settings.review_limit))
     PrivacyService(store, bank, clock, codec).register(service)
+    TogetherService(service, store).register()
     journal = FileJournal(settings.outbox_journal or default_journal_path(settings.database_url))
     service.push.outbox.journal = journal
     service.push.sole_instance = sole

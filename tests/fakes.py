@@ -8,6 +8,7 @@ from collections.abc import Collection, Iterable, Mapping
 
 from bot.core.messages import Attachment, Button, OutgoingMessage
 from bot.core.models import ChatRef, PackSummary, Question
+from bot.core.ports import MessageGone
 from bot.core.text import paragraph
 
 
@@ -78,13 +79,25 @@ class RecordingMessenger:
     def __init__(self, platform: str = "console") -> None:
         self.platform = platform
         self.sent: list[tuple[ChatRef, OutgoingMessage]] = []
+        self.replies: list[str] = []  # reply_to of each send, "" when none
+        self.edits: list[tuple[ChatRef, str, OutgoingMessage]] = []
+        self.deleted: set[str] = set()  # message ids someone deleted
         self.failures: list[Exception] = []
 
-    async def send(self, chat: ChatRef, message: OutgoingMessage) -> str:
+    async def send(self, chat: ChatRef, message: OutgoingMessage, *, reply_to: str = "") -> str:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((chat, message))
+        self.replies.append(reply_to)
         return str(len(self.sent))
+
+    async def edit(self, chat: ChatRef, message_id: str, message: OutgoingMessage) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        if message_id in self.deleted or not message_id.isdigit() or not (
+                1 <= int(message_id) <= len(self.sent)):
+            raise MessageGone(f"message {message_id} not found")
+        self.edits.append((chat, message_id, message))
 
 
 def tiny_png(width: int, height: int, rgb: tuple[int, int, int] = (40, 160, 80)) -> bytes:

@@ -349,6 +349,90 @@ _CATALOG: dict[str, dict[str, Text]] = {
                             "en": "A daily DM reminder (HH:MM or off)"},
     "discord_desc_remind_time": {"zh": "本地时间 HH:MM，或 off 关闭",
                                  "en": "Local time HH:MM, or off"},
+    # ----- studying together: /answer, /digest, the live board (bot.core.together) ---------------
+    "help_answer": {
+        "zh": "/answer HH:MM|off — 每天在这个时间把当天答案发到群里讨论（管理员）",
+        "en": "/answer HH:MM|off — post the day's answer here at that time, to discuss (admins)",
+    },
+    "help_digest": {
+        "zh": "/digest on|off — 每周一发一份上周回顾（管理员）",
+        "en": "/digest on|off — a weekly digest of last week, every Monday (admins)",
+    },
+    "bad_time_usage": {
+        "zh": "时间“{value}”不对。{usage}", "en": "“{value}” is not a valid time. {usage}"},
+    "answer_usage": {
+        "zh": "用法：/answer HH:MM（24 小时制，本群时区），或 /answer off 关闭。",
+        "en": "Usage: /answer HH:MM (24-hour, this chat's zone), or /answer off.",
+    },
+    "answer_set": {
+        "zh": "好的：每天 {time}（{zone}）把当天的答案作为回复发在题目下面，大家一起讨论。"
+              "下一次：{when}。",
+        "en": "Done: every day at {time} ({zone}) the day's answer is posted as a reply to the "
+              "question, for everyone to discuss. Next: {when}.",
+    },
+    "answer_needs_subscription": {
+        "zh": "注意：本聊天还没有订阅每日一题，没有题目就不会发答案。发送 /subscribe 开始。",
+        "en": "Note: this chat has no daily question yet, and no question means no answer. "
+              "Send /subscribe to start.",
+    },
+    "answer_off": {
+        "zh": "已关闭：不再在群里公布答案。", "en": "Done: answers are no longer posted here."},
+    "answer_none": {
+        "zh": "本聊天不公布答案。管理员可以用 /answer HH:MM 设置时间。",
+        "en": "Answers are not posted here. Admins can set a time with /answer HH:MM.",
+    },
+    "answer_show": {
+        "zh": "每天 {time}（{zone}）公布当天答案。/answer off 关闭。",
+        "en": "The day's answer is posted at {time} ({zone}). /answer off turns it off.",
+    },
+    "answer_post_title": {"zh": "💡 今日答案：{title}", "en": "💡 Today's answer: {title}"},
+    "answer_talk": {
+        "zh": "有不同看法？在这里回复讨论吧。", "en": "Another take? Reply here and discuss."},
+    "digest_usage": {
+        "zh": "用法：/digest on 或 /digest off。", "en": "Usage: /digest on or /digest off."},
+    "digest_on": {
+        "zh": "好的：每周一发一份上周回顾。第一份：{when}。",
+        "en": "Done: a digest of the past week every Monday. The first: {when}.",
+    },
+    "digest_off": {"zh": "已关闭每周回顾。", "en": "Done: no more weekly digests."},
+    "digest_is_on": {
+        "zh": "每周回顾：开启（每周一）。/digest off 关闭。",
+        "en": "Weekly digest: on (Mondays). /digest off turns it off.",
+    },
+    "digest_is_off": {
+        "zh": "每周回顾：关闭。管理员可以用 /digest on 开启。",
+        "en": "Weekly digest: off. Admins turn it on with /digest on.",
+    },
+    "digest_title": {"zh": "🗓 上周回顾 · {start} – {end}", "en": "🗓 Last week · {start} – {end}"},
+    "digest_row": {
+        "zh": "{i}. {title} — ✅ {knew}% · 🟡 {partly}% · ❌ {not_yet}%（{n} 人评分）",
+        "en": {"one": "{i}. {title} — ✅ {knew}% · 🟡 {partly}% · ❌ {not_yet}% ({n} grade)",
+               "other": "{i}. {title} — ✅ {knew}% · 🟡 {partly}% · ❌ {not_yet}% ({n} grades)"},
+    },
+    "digest_row_ungraded": {
+        "zh": "{i}. {title} — 还没有人评分", "en": "{i}. {title} — nobody graded it yet"},
+    "digest_hardest": {
+        "zh": "最难的一题：{title}（❌ {pct}%）", "en": "Hardest: {title} (❌ {pct}%)"},
+    "digest_streak": {"zh": "{name} {n} 天", "en": {"one": "{name} {n} day",
+                                                     "other": "{name} {n} days"}},
+    "digest_streaks": {"zh": "🔥 连续打卡：{names}", "en": "🔥 Streaks: {names}"},
+    "digest_reveal_hint": {
+        "zh": "点下面的编号按钮，私下查看那道题的答案。",
+        "en": "Tap a number below to see that question's answer privately.",
+    },
+    "btn_digest_reveal": {"zh": "👀 {i}", "en": "👀 {i}"},
+    "discord_cmd_answer": {"zh": "公布答案", "en": "answer"},
+    "discord_desc_answer": {
+        "zh": "每天在这个时间把答案发到频道讨论（HH:MM 或 off，管理员）",
+        "en": "Post the day's answer here at a time, to discuss (HH:MM or off; admins)"},
+    "discord_cmd_digest": {"zh": "每周回顾", "en": "digest"},
+    "discord_desc_digest": {
+        "zh": "每周一发一份上周回顾（on 或 off，管理员）",
+        "en": "A weekly digest every Monday (on or off; admins)"},
+    "discord_opt_setting": {"zh": "设置", "en": "setting"},
+    "discord_desc_answer_setting": {
+        "zh": "本地时间 HH:MM，或 off 关闭", "en": "Local time HH:MM, or off"},
+    "discord_desc_digest_setting": {"zh": "on 或 off", "en": "on or off"},
     # ----- privacy: /forgetme and /export ------------------------------------------------------
     "help_forgetme": {
         "zh": "/forgetme — 删除机器人保存的关于你的全部数据（私聊）",
@@ -455,6 +539,8 @@ _CATALOG: dict[str, dict[str, Text]] = {
         "en": "(usage: :clock +30m, :clock +2h or :clock +1d)",
     },
     "console_bye": {"zh": "再见", "en": "bye"},
+    "console_reply": {"zh": "回复题目", "en": "in reply to the question"},
+    "console_edited": {"zh": "更新了之前的消息", "en": "an earlier message, updated"},
     # ----- discord_*: the Discord adapter's slash-command names, descriptions and notices -----
     # The English text is the command's default; Chinese is sent to Discord as the zh-CN/zh-TW
     # localization (lower-case, no spaces: Discord's rule for command and option names).

@@ -51,6 +51,9 @@ class Response:
     private: tuple[OutgoingMessage, ...] = ()
     toast: str = ""
     deep_link: str = ""
+    # When set, the adapter reports the id of the first public message it posted back to the
+    # core (StudyService.posted) under this key: the leaderboard is then kept up to date there.
+    remember: str = ""
 
 
 def say(*messages: OutgoingMessage) -> Response:

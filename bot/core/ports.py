@@ -21,6 +21,7 @@ from bot.core.models import (
 )
 from bot.core.push_model import Claim, ClaimResult, Due, History, Mark, Retake
 from bot.core.review_model import ReminderClaim, ReminderDue, ReminderRetake
+from bot.core.together_model import JobClaim, JobDue, JobRetake
 
 
 class Clock(Protocol):
@@ -67,6 +68,10 @@ class SendTimedOut(DeliveryError):
     """The platform did not answer in time; the message may or may not have arrived."""
 
 
+class MessageGone(DeliveryError):
+    """The message to edit no longer exists (someone deleted it)."""
+
+
 class TemporaryFailure(DeliveryError):
     """A network or server error before the platform accepted the message; safe to retry."""
 
@@ -76,8 +81,16 @@ class Messenger(Protocol):
 
     platform: str
 
-    async def send(self, chat: ChatRef, message: OutgoingMessage) -> str:
-        """Post `message`; returns the platform's message id. Raises a DeliveryError subclass."""
+    async def send(self, chat: ChatRef, message: OutgoingMessage, *, reply_to: str = "") -> str:
+        """Post `message`; returns the platform's message id. Raises a DeliveryError subclass.
+
+        With `reply_to` it answers that message of the chat where the platform threads replies
+        (Telegram: a reply; Discord: in a thread on it), or posts plainly if it is gone.
+        """
+        ...
+
+    async def edit(self, chat: ChatRef, message_id: str, message: OutgoingMessage) -> None:
+        """Replace a message the bot posted; MessageGone when it was deleted."""
         ...
 
 
@@ -194,6 +207,19 @@ class PushStore(Protocol):
     ) -> tuple[dict[int, int], set[int]]: ...
 
     async def pause_reminder(self, user_pk: int, reason: str) -> None: ...
+
+    # A chat's group sends (bot.core.together) too: the answer, the digest, the live board.
+    async def due_jobs(
+        self, platform: str, now: dt.datetime, limit: int, run_id: str,
+        alive_since: dt.datetime,
+    ) -> list[JobDue]: ...
+
+    async def claim_jobs(
+        self, claims: Sequence[JobClaim], retakes: Sequence[JobRetake],
+        skips: Sequence[JobClaim], run_id: str, now: dt.datetime,
+    ) -> tuple[dict[tuple[int, str], int], set[int]]: ...
+
+    async def pause_chat_jobs(self, chat_pk: int) -> None: ...
 
 class PrivacyStore(Protocol):
     """What a user's copy of their data and its deletion need of the store."""

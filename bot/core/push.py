@@ -26,12 +26,14 @@ from bot.core.ports import (
     ChatMoved,
     Clock,
     DeliveryError,
+    MessageGone,
     Messenger,
     PushStore,
     SendTimedOut,
 )
 from bot.core.push_model import Claim, Due, History, Mark, Retake
 from bot.core.review_model import Reminder, ReminderClaim, ReminderDue, ReminderRetake
+from bot.core.together_model import ChatJob, JobClaim, JobDue, JobRetake, JobSend
 
 if TYPE_CHECKING:
     from bot.core.study import StudyService
@@ -100,7 +102,20 @@ class ReminderPost:
     kind = "reminder"
 
 
-AnyPost = Post | ReminderPost
+@dataclass(frozen=True, slots=True)
+class JobPost:
+    """A claimed group send of a chat: its answer, digest or leaderboard, for `period`."""
+
+    pk: int
+    owner: ChatJob
+    period: str
+    due_at: dt.datetime
+    attempts: int
+    kind = "job"
+
+
+AnyPost = Post | ReminderPost | JobPost
+Owner = Subscription | Reminder | ChatJob
 
 
 class ReminderSource(Protocol):
@@ -108,6 +123,23 @@ class ReminderSource(Protocol):
 
     async def reminder_message(self, reminder: Reminder,
                                now: dt.datetime) -> OutgoingMessage | None: ...
+
+
+class JobSource(Protocol):
+    """Plans a chat's group sends and says what each does when it is due."""
+
+    def plan(self, job: ChatJob, now: dt.datetime) -> JobClaim:
+        """The send a due job makes (its period) and the job's next run."""
+        ...
+
+    async def job_send(self, job: ChatJob, period: str, now: dt.datetime) -> JobSend | None:
+        """What to post or edit; None when there is nothing to say."""
+        ...
+
+    async def board_posted(self, job: ChatJob, message_id: str, week: str,
+                           now: dt.datetime) -> None:
+        """A new leaderboard message went out: edits go to it from now on."""
+        ...
 
 
 def _key(post: AnyPost | Mark) -> tuple[str, int]:
@@ -251,6 +283,8 @@ class PushPipeline:
         self._sending: set[tuple[str, int]] = set()
         # Says what a due reminder says; None: this pipeline carries no reminders.
         self.reminders: ReminderSource | None = None
+        # Plans and words the chats' group sends; None: this pipeline carries none.
+        self.jobs: JobSource | None = None
         self._stopping = False
         self._claiming = asyncio.Lock()
         self._settled = asyncio.Event()
@@ -302,6 +336,8 @@ class PushPipeline:
             posts: list[AnyPost] = list(await self._claim(platform, limit, report))
             if self.reminders is not None and len(posts) < limit:
                 posts += await self._claim_reminders(platform, limit - len(posts), report)
+            if self.jobs is not None and len(posts) < limit:
+                posts += await self._claim_jobs(platform, limit - len(posts), report)
             return posts
 
     async def _claim(self, platform: str, limit: int, report: PushReport) -> list[Post]:
@@ -380,6 +416,54 @@ class PushPipeline:
             self._in_flight.add(_key(post))
         return posts
 
+    async def _claim_jobs(self, platform: str, limit: int, report: PushReport) -> list[JobPost]:
+        """Claim the chats' group sends due on one platform, once per chat, kind and period."""
+        assert self.jobs is not None
+        now = self.clock.now()
+        alive_since = dt.datetime.max.replace(tzinfo=dt.UTC) if self.sole_instance else (
+            now - self.config.lease)
+        work = await self.store.due_jobs(platform, now, limit, self.run_id, alive_since)
+        work = [d for d in work if d.retake is None
+                or (("job", d.retake.send_pk) not in self._in_flight
+                    and not self.outbox.holds(d.retake.send_pk, "job"))]
+        if not work:
+            return []
+        claims, skips, retakes, expired = self._decide_jobs(work, now)
+        claimed, retaken = await self.store.claim_jobs(claims, retakes + expired, skips,
+                                                       self.run_id, now)
+        owners = {d.retake.send_pk: d.job for d in work if d.retake is not None}
+        for skip in skips:
+            self._count(report, skip.job, "missed")
+        posts = [JobPost(claimed[(c.job.chat.pk, c.job.kind.value)], c.job, c.period, c.due_at, 1)
+                 for c in claims if (c.job.chat.pk, c.job.kind.value) in claimed]
+        posts += [JobPost(r.send_pk, owners[r.send_pk], r.period, r.due_at, r.attempts + 1)
+                  for r in retakes if r.send_pk in retaken]
+        for r in expired:
+            if r.send_pk in retaken:
+                self._finish(owners[r.send_pk], r.send_pk, "missed", report,
+                             error="missed the grace window", kind="job")
+        for post in posts:
+            self._in_flight.add(_key(post))
+        return posts
+
+    def _decide_jobs(
+        self, work: Sequence[JobDue], now: dt.datetime
+    ) -> tuple[list[JobClaim], list[JobClaim], list[JobRetake], list[JobRetake]]:
+        assert self.jobs is not None
+        claims: list[JobClaim] = []
+        skips: list[JobClaim] = []
+        retakes: list[JobRetake] = []
+        expired: list[JobRetake] = []
+        for due in work:
+            if due.retake is not None:
+                late = now - due.retake.due_at > self.config.grace
+                (expired if late else retakes).append(due.retake)
+                continue
+            claim = self.jobs.plan(due.job, now)
+            late = not claim.late_ok and now - claim.due_at > self.config.grace
+            (skips if late else claims).append(claim)
+        return claims, skips, retakes, expired
+
     def _decide_reminders(
         self, work: Sequence[ReminderDue], now: dt.datetime
     ) -> tuple[list[ReminderClaim], list[ReminderClaim], list[ReminderRetake],
@@ -449,6 +533,8 @@ class PushPipeline:
         try:
             if isinstance(post, ReminderPost):
                 await self._deliver_reminder(post, report)
+            elif isinstance(post, JobPost):
+                await self._deliver_job(post, report)
             else:
                 await self._deliver(post, report)
         except Exception as error:
@@ -485,6 +571,48 @@ class PushPipeline:
         else:
             self._finish(reminder, post.pk, "sent", report, message_id=message_id,
                          kind="reminder")
+
+    async def _deliver_job(self, post: JobPost, report: PushReport) -> None:
+        job = post.owner
+        assert self.jobs is not None
+        now = self.clock.now()
+        send = await self.jobs.job_send(job, post.period, now)
+        if send is None:  # nothing to say (no question was posted that day, a quiet week)
+            self._finish(job, post.pk, "quiet", report, kind="job")
+            return
+        messenger = self.messengers[job.chat.ref.platform]
+        try:
+            message_id = await self._send_job(messenger, job, send, now)
+        except ChatGone as gone:
+            await self._quietly(self.store.pause_chat_jobs(job.chat.pk))
+            log.warning("stopped the group sends of chat %s: %s", job.chat.pk, gone)
+            self._finish(job, post.pk, "failed", report, error=str(gone), outcome="paused",
+                         kind="job")
+        except SendTimedOut as timeout:
+            self._finish(job, post.pk, "uncertain", report, error=str(timeout), kind="job")
+        except (DeliveryError, OSError) as error:
+            report.errors.append(str(error)[:200])
+            self._retry_or_miss(post, report, str(error)[:200])
+        else:
+            self._finish(job, post.pk, "sent", report, message_id=message_id, kind="job")
+
+    async def _send_job(self, messenger: Messenger, job: ChatJob, send: JobSend,
+                        now: dt.datetime) -> str:
+        assert self.jobs is not None
+        ref = job.chat.ref
+        message_id = ""
+        if send.edit:
+            try:
+                await messenger.edit(ref, send.edit, send.message)
+                message_id = send.edit
+            except MessageGone:
+                # Someone deleted the board: post it anew rather than fail at every grade.
+                log.info("the leaderboard of chat %s was deleted; posting a new one", job.chat.pk)
+        if not message_id:
+            message_id = await messenger.send(ref, send.message, reply_to=send.reply_to)
+        if send.board_week:  # the next edit waits a minute from this one
+            await self._quietly(self.jobs.board_posted(job, message_id, send.board_week, now))
+        return message_id
 
     async def _deliver(self, post: Post, report: PushReport) -> None:
         sub = post.subscription
@@ -539,7 +667,7 @@ class PushPipeline:
                      retry_at=retry_at, outcome="retry", kind=post.kind)
 
     def _finish(
-        self, sub: Subscription | Reminder, delivery_pk: int, state: str, report: PushReport,
+        self, sub: Owner, delivery_pk: int, state: str, report: PushReport,
         *, message_id: str = "", error: str = "", retry_at: dt.datetime | None = None,
         outcome: str | None = None, kind: str = "post",
     ) -> None:
@@ -547,7 +675,7 @@ class PushPipeline:
                              kind))
         self._count(report, sub, outcome or state)
 
-    def _count(self, report: PushReport, sub: Subscription | Reminder, outcome: str) -> None:
+    def _count(self, report: PushReport, sub: Owner, outcome: str) -> None:
         report.add(outcome)
         self.report.add(outcome)
         if self.on_outcome is not None:

@@ -82,6 +82,8 @@ class StudyService:
         self.grade_hooks: list[GradeHook] = []
         self.private_hooks: list[PrivateHook] = []
         self.help_keys: list[str] = []  # /help lines of the other services' commands
+        # Told the id of a public message an adapter posted for a Response with `remember`.
+        self.remember_hooks: dict[str, Callable[[Chat, str], Awaitable[None]]] = {}
 
     def register_messenger(self, messenger: Messenger) -> None:
         self.push.register(messenger)
@@ -185,6 +187,13 @@ class StudyService:
             for hook in self.private_hooks:
                 await hook(actor)
 
+    async def posted(self, ref: ChatRef, key: str, message_id: str) -> None:
+        """An adapter posted the public answer of a Response that asked to be remembered."""
+        hook = self.remember_hooks.get(key)
+        chat = await self.store.get_chat(ref) if hook else None
+        if hook is not None and chat is not None:
+            await hook(chat, message_id)
+
     def register_membership(self, checker: MembershipCheck) -> None:
         """A platform that can tell whether a user belongs to a group."""
         self._memberships[checker.platform] = checker
@@ -275,6 +284,10 @@ class StudyService:
         return say(OutgoingMessage(title=t(lang, "streak_title", name=name), blocks=tuple(blocks)))
 
     async def _top(self, command: Command, chat: Chat) -> Response:
+        return Response(public=(await self.leaderboard(chat),), remember="board")
+
+    async def leaderboard(self, chat: Chat) -> OutgoingMessage:
+        """The chat's board: by current streak, then days this week, then days in total."""
         lang = chat.language
         today = streaks.study_day(self.clock.now(), chat.timezone, self.config.rollover_hour)
         rows = []
@@ -284,14 +297,14 @@ class StudyService:
                          _display(user.display_name or user.user_id)))
         rows.sort(key=lambda r: (-r[0], -r[1], -r[2], r[3]))
         if not rows:
-            return say(OutgoingMessage(title=t(lang, "top_title"),
-                                       blocks=(paragraph(t(lang, "top_empty")),)))
+            return OutgoingMessage(title=t(lang, "top_title"),
+                                   blocks=(paragraph(t(lang, "top_empty")),))
         blocks = tuple(
             paragraph(t(lang, "top_row", rank=i, name=name, current=t(lang, "n_days", n=cur),
                         week=t(lang, "n_days", n=week), total=t(lang, "n_days", n=total)))
             for i, (cur, week, total, name) in enumerate(rows[:10], start=1)
         )
-        return say(OutgoingMessage(title=t(lang, "top_title"), blocks=blocks))
+        return OutgoingMessage(title=t(lang, "top_title"), blocks=blocks)
 
     async def _lang(self, command: Command, chat: Chat) -> Response:
         if not command.args:
@@ -471,10 +484,10 @@ class StudyService:
                 paragraph(title, bold=True),
                 paragraph(t(language, "meta", tags=" · ".join(question.tags), stars=stars)),
             ),
-            buttons=((Button(t(language, "btn_reveal"), reveal),), self._grade_row(day, language)),
+            buttons=((Button(t(language, "btn_reveal"), reveal),), self.grade_row(day, language)),
         )
 
-    def _grade_row(self, day: ChatDay, language: str) -> tuple[Button, ...]:
+    def grade_row(self, day: ChatDay, language: str) -> tuple[Button, ...]:
         return tuple(
             Button(t(language, f"btn_{grade.value}"),
                    self.codec.encode(Action(KIND_OF_GRADE[grade], day.pk)))
@@ -486,7 +499,7 @@ class StudyService:
         return OutgoingMessage(
             title=t(language, "answer_title", title=title),
             blocks=self.answer_blocks(question, language),
-            buttons=(self._grade_row(day, language),),
+            buttons=(self.grade_row(day, language),),
         )
 
     def answer_blocks(self, question: Question, language: str) -> tuple[Block, ...]:

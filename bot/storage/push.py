@@ -184,7 +184,10 @@ class PushStoreMixin:
         reminder_marks = [m for m in marks if m.kind == "reminder"]
         if reminder_marks:
             await self.write_reminder_marks(reminder_marks)  # type: ignore[attr-defined]
-        marks = [m for m in marks if m.kind != "reminder"]
+        job_marks = [m for m in marks if m.kind == "job"]
+        if job_marks:
+            await self.write_job_marks(job_marks)  # type: ignore[attr-defined]
+        marks = [m for m in marks if m.kind == "post"]
         if not marks:
             return
         async with self.engine.begin() as conn:
@@ -221,7 +224,8 @@ class PushStoreMixin:
                 deliveries.join(subscriptions).join(chats)).where(
                 deliveries.c.state == "retry", chats.c.platform.in_(platforms)))
         reminder = await self.next_reminder_at(platforms)  # type: ignore[attr-defined]
-        found = [t.replace(tzinfo=dt.UTC) for t in (run, retry, reminder) if t is not None]
+        job = await self.next_job_at(platforms)  # type: ignore[attr-defined]
+        found = [t.replace(tzinfo=dt.UTC) for t in (run, retry, reminder, job) if t is not None]
         return min(found) if found else None
 
     async def due_count(self, now: dt.datetime) -> int:

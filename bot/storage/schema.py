@@ -214,3 +214,45 @@ reminder_sends = Table(
     Index("ix_reminder_sends_retry", "state", "retry_at"),
     Index("ix_reminder_sends_claimed_at", "claimed_at"),
 )
+
+# ----- studying together: the answer posted in the group, the weekly digest, the live board ----
+
+# A chat's scheduled group sends, one row per kind: "answer" (the day's answer at local_time),
+# "digest" (Monday after the rollover) and "board" (the leaderboard message kept up to date:
+# message_id and the week it belongs to; next_run_at set when a grade changed it).
+chat_jobs = Table(
+    "chat_jobs", metadata,
+    Column("chat_pk", Integer, ForeignKey("chats.pk"), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("local_time", String(5)),
+    Column("active", Boolean, nullable=False),
+    Column("next_run_at", UTCDateTime),
+    Column("message_id", String(64), nullable=False, server_default=""),
+    Column("period", String(16), nullable=False, server_default=""),
+    Column("last_sent_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_chat_jobs_due", "active", "next_run_at"),
+)
+
+# Their sends, claimed before sending like deliveries: once per chat, kind and period (a local
+# date for answers, a week for digests and new boards, a minute for board edits).
+chat_job_sends = Table(
+    "chat_job_sends", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("chat_pk", Integer, ForeignKey("chats.pk", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("period", String(24), nullable=False),
+    # claimed, sent, quiet (nothing to say), retry, failed, uncertain, missed
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("claimed_by", String(36), nullable=False, server_default=""),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("retry_at", UTCDateTime),
+    Column("message_id", String(64), nullable=False, server_default=""),
+    Column("error", Text, nullable=False, server_default=""),
+    UniqueConstraint("chat_pk", "kind", "period", name="uq_chat_job_sends_once"),
+    Index("ix_chat_job_sends_retry", "state", "retry_at"),
+    Index("ix_chat_job_sends_claimed_at", "claimed_at"),
+)

@@ -46,11 +46,12 @@ from bot.storage.schema import (
     subscriptions,
     users,
 )
+from bot.storage.together import TogetherStoreMixin
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0005"
+HEAD = "0006"
 
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
             "postgres": "postgresql+asyncpg"}
@@ -325,7 +326,7 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin):
+class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStoreMixin):
     def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
         self.engine = engine
         self.reader = reader or engine

@@ -21,6 +21,7 @@ from bot.core.events import Actor, ButtonPress, Command, parse_command
 from bot.core.i18n import t
 from bot.core.messages import Attachment, Button, OutgoingMessage, Response
 from bot.core.models import ChatKind, ChatRef, UserRef
+from bot.core.ports import MessageGone
 from bot.core.study import MAX_INPUT, StudyService
 
 PLATFORM = "console"
@@ -56,6 +57,7 @@ class ConsoleAdapter:
         self._buttons: dict[int, _Shown] = {}
         self._numbers = itertools.count(1)
         self._message_ids = itertools.count(1)
+        self._posted_ids: set[str] = set()
         # Where pictures and files are saved (STUDYBOT_CONSOLE_FILES); without the setting, a
         # folder of its own under the system's temp folder, made when the first file arrives.
         self.files = files
@@ -79,10 +81,26 @@ class ConsoleAdapter:
 
     # ----- Messenger: scheduled posts ---------------------------------------------------------
 
-    async def send(self, chat: ChatRef, message: OutgoingMessage) -> str:
+    async def send(self, chat: ChatRef, message: OutgoingMessage, *, reply_to: str = "") -> str:
         kind = ChatKind.GROUP if chat == GROUP else ChatKind.PRIVATE
-        self._show(message, chat, kind, header=f"── {self._chat_label(chat)} ──")
-        return str(next(self._message_ids))
+        label = self._chat_label(chat)
+        if reply_to:
+            label = f"{label} · {self._t('console_reply')}"
+        self._show(message, chat, kind, header=f"── {label} ──")
+        return self._posted()
+
+    async def edit(self, chat: ChatRef, message_id: str, message: OutgoingMessage) -> None:
+        if message_id not in self._posted_ids:
+            raise MessageGone(f"no message {message_id} here")
+        kind = ChatKind.GROUP if chat == GROUP else ChatKind.PRIVATE
+        label = f"{self._chat_label(chat)} · {self._t('console_edited')}"
+        self._show(message, chat, kind, header=f"── {label} ──")
+
+    def _posted(self) -> str:
+        """A new message id; the console keeps them so an edit knows what exists."""
+        message_id = str(next(self._message_ids))
+        self._posted_ids.add(message_id)
+        return message_id
 
     def _chat_label(self, chat: ChatRef) -> str:
         if chat == GROUP:
@@ -123,7 +141,7 @@ class ConsoleAdapter:
         else:
             name, args = parsed
             response = await self.service.handle_command(Command(actor, name or "?", args))
-        self._answer(response, actor)
+        await self._answer(response, actor)
         return True
 
     async def _press(self, number: int) -> None:
@@ -134,11 +152,14 @@ class ConsoleAdapter:
         user = self._actor().user
         actor = Actor(shown.chat, shown.chat_kind, user, shown.chat_kind is ChatKind.PRIVATE)
         response = await self.service.handle_button(ButtonPress(actor, shown.button.payload))
-        self._answer(response, actor)
+        await self._answer(response, actor)
 
-    def _answer(self, response: Response, actor: Actor) -> None:
-        for message in response.public:
+    async def _answer(self, response: Response, actor: Actor) -> None:
+        for i, message in enumerate(response.public):
             self._show(message, actor.chat, actor.chat_kind)
+            message_id = self._posted()
+            if i == 0 and response.remember:
+                await self.service.posted(actor.chat, response.remember, message_id)
         for message in response.private:
             own = ChatRef(PLATFORM, f"dm-{actor.user.user_id}")
             header = f"── {self._t('console_only_you', user=actor.user.user_id)} ──"
