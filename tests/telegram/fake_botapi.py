@@ -65,6 +65,8 @@ class FakeBotApi:
     delivered: list[int] = field(default_factory=list)  # chats of sendMessage calls that posted
     # Once this many posts were delivered, further sendMessage calls wait, then fail unposted.
     hold_sends_after: int | None = None
+    # Every message the bot posted, as it reads now (edits applied): (chat, message id) → it.
+    messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -172,7 +174,40 @@ class FakeBotApi:
             message["is_topic_message"] = True
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
+        replying = params.get("reply_parameters") or {}
+        answered = self.messages.get((chat_id, int(replying.get("message_id") or 0)))
+        if replying and answered is None and not replying.get("allow_sending_without_reply"):
+            return _error(400, "Bad Request: message to be replied not found")
+        if answered is not None:
+            message["reply_to_message"] = answered
         self.delivered.append(chat_id)
+        self.messages[(chat_id, message["message_id"])] = message
+        return _ok(message)
+
+    def delete(self, chat_id: int, message_id: int) -> None:
+        """Someone deleted a message of the bot's."""
+        del self.messages[(chat_id, message_id)]
+
+    async def _api_editMessageText(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        message = self.messages.get(key)
+        if message is None:
+            return _error(400, "Bad Request: message to edit not found")
+        text = str(params.get("text", ""))
+        if params.get("parse_mode") == "HTML":
+            checked = _check_html(text)
+            if checked.startswith("!"):
+                return _error(400, "Bad Request: can't parse entities: " + checked[1:])
+            text = checked
+        markup = params.get("reply_markup")
+        if text == message.get("text") and markup == message.get("reply_markup"):
+            return _error(400, "Bad Request: message is not modified: specified new message "
+                               "content and reply markup are exactly the same")
+        message = {**message, "text": text, "edit_date": _now()}
+        message.pop("reply_markup", None)
+        if markup:
+            message["reply_markup"] = markup
+        self.messages[key] = message
         return _ok(message)
 
     async def _api_sendPhoto(self, params: Mapping[str, Any]) -> dict[str, Any]:

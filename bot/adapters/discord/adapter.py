@@ -45,7 +45,8 @@ from bot.settings import ConfigError, Settings
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags"})
+ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags", "answer",
+                            "digest"})
 # Answered to the one who asked only: about them, not the channel.
 PERSONAL_COMMANDS = frozenset({"export", "forgetme"})
 CONTENT_LIMIT = 2000

@@ -25,6 +25,7 @@ from telegram import (
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
+    ReplyParameters,
     Update,
 )
 from telegram import User as TgUser
@@ -58,17 +59,28 @@ from bot.core.events import Actor, ButtonPress, Command, parse_command
 from bot.core.i18n import LANGUAGES, catalog_keys, t
 from bot.core.messages import Attachment, OutgoingMessage, Response
 from bot.core.models import ChatKind, ChatRef, UserRef
-from bot.core.ports import ChatGone, ChatMoved, DeliveryError, SendTimedOut, TemporaryFailure
+from bot.core.ports import (
+    ChatGone,
+    ChatMoved,
+    DeliveryError,
+    MessageGone,
+    SendTimedOut,
+    TemporaryFailure,
+)
 from bot.core.study import MAX_INPUT, StudyService
 from bot.settings import Settings, split_listen
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags"})
+ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags", "answer",
+                            "digest"})
 MENU = ("today", "streak", "top", "subscribe", "unsubscribe", "pack", "tags", "lang", "export",
         "forgetme", "help")
 ALLOWED_UPDATES = ["message", "channel_post", "callback_query", "my_chat_member"]
+# A message the bot cannot edit any more: deleted, or too old for Telegram to allow it.
+EDIT_GONE_REASONS = ("message to edit not found", "message can't be edited",
+                     "message_id_invalid")
 GONE_REASONS = ("chat not found", "group chat was deactivated", "message thread not found",
                 "topic_closed", "topic_deleted", "not enough rights", "have no rights",
                 "need administrator rights", "chat_write_forbidden", "bot was kicked")
@@ -238,53 +250,77 @@ class TelegramAdapter:
 
     # ----- Messenger: scheduled posts ---------------------------------------------------------
 
-    async def send(self, chat: ChatRef, message: OutgoingMessage) -> str:
-        ids = await self._deliver(chat, message)
+    async def send(self, chat: ChatRef, message: OutgoingMessage, *, reply_to: str = "") -> str:
+        ids = await self._deliver(chat, message, reply_to=reply_to)
         return ids[0]
 
-    async def _deliver(self, chat: ChatRef, message: OutgoingMessage) -> list[str]:
+    async def edit(self, chat: ChatRef, message_id: str, message: OutgoingMessage) -> None:
+        """Replace the text and buttons of a message the bot posted (its first part only: what
+        is edited, a leaderboard, fits one message)."""
+        chunk = render(message)[0]
+        try:
+            await self._call(lambda: self.app.bot.edit_message_text(
+                chat_id=int(chat.chat_id), message_id=int(message_id), text=chunk.html,
+                parse_mode=ParseMode.HTML, reply_markup=_markup(chunk),
+                link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        except BadRequest as error:
+            text = str(error).lower()
+            if "not modified" in text:
+                return  # it already says this: nothing to do
+            if any(reason in text for reason in EDIT_GONE_REASONS):
+                raise MessageGone(self._clean(error)) from None
+            raise self._delivery_error(error, chat) from None
+        except TelegramError as error:
+            raise self._delivery_error(error, chat) from None
+
+    async def _deliver(self, chat: ChatRef, message: OutgoingMessage, *,
+                       reply_to: str = "") -> list[str]:
         """One core message: its file with the text as caption (what does not fit follows as
         messages), or the text alone."""
         if message.attachment is None:
-            return await self._post(chat, render(message))
+            return await self._post(chat, render(message), reply_to=reply_to)
         caption, rest = render_with_file(message)
-        ids = await self._post(chat, [caption], message.attachment)
+        ids = await self._post(chat, [caption], message.attachment, reply_to=reply_to)
         return ids + await self._post(chat, rest)
 
     async def _post(self, chat: ChatRef, chunks: Sequence[Rendered],
-                    attachment: Attachment | None = None) -> list[str]:
+                    attachment: Attachment | None = None, *, reply_to: str = "") -> list[str]:
         ids: list[str] = []
         for chunk in chunks:
             try:
                 sent = await self._call(  # type: ignore[misc]
-                    lambda c=chunk: self._send_chunk(chat, c, attachment))
-            except ChatMigrated as moved:
-                raise ChatMoved(ChatRef(PLATFORM, str(moved.new_chat_id), chat.thread_id)) from None
-            except Forbidden as error:
-                raise ChatGone(self._clean(error)) from None
-            except BadRequest as error:
-                text = str(error).lower()
-                if any(reason in text for reason in GONE_REASONS):
-                    raise ChatGone(self._clean(error)) from None
-                raise DeliveryError(self._clean(error)) from None
-            except TimedOut as error:
-                raise SendTimedOut(self._clean(error) or "timed out") from None
-            except (RetryAfter, NetworkError) as error:
-                raise TemporaryFailure(self._clean(error)) from None
+                    lambda c=chunk, r=reply_to: self._send_chunk(chat, c, attachment, r))
             except TelegramError as error:
-                raise DeliveryError(self._clean(error)) from None
+                raise self._delivery_error(error, chat) from None
             ids.append(str(sent.message_id))
+            reply_to = ""  # only the first part answers the message
         return ids
 
+    def _delivery_error(self, error: TelegramError, chat: ChatRef) -> DeliveryError:
+        """What a failed Bot API call means for the core."""
+        if isinstance(error, ChatMigrated):
+            return ChatMoved(ChatRef(PLATFORM, str(error.new_chat_id), chat.thread_id))
+        if isinstance(error, Forbidden):
+            return ChatGone(self._clean(error))
+        if isinstance(error, BadRequest):
+            text = str(error).lower()
+            if any(reason in text for reason in GONE_REASONS):
+                return ChatGone(self._clean(error))
+            return DeliveryError(self._clean(error))
+        if isinstance(error, TimedOut):
+            return SendTimedOut(self._clean(error) or "timed out")
+        if isinstance(error, RetryAfter | NetworkError):
+            return TemporaryFailure(self._clean(error))
+        return DeliveryError(self._clean(error))
+
     def _send_chunk(self, chat: ChatRef, chunk: Rendered,
-                    attachment: Attachment | None = None) -> Awaitable[Message]:
-        markup = None
-        if chunk.keyboard:
-            markup = InlineKeyboardMarkup([
-                [InlineKeyboardButton(b.label, callback_data=b.payload) for b in row]
-                for row in chunk.keyboard
-            ])
+                    attachment: Attachment | None = None,
+                    reply_to: str = "") -> Awaitable[Message]:
+        markup = _markup(chunk)
         thread = int(chat.thread_id) if chat.thread_id else None
+        # A reply to a message someone deleted still goes out, as a plain post.
+        replying = ReplyParameters(message_id=int(reply_to), allow_sending_without_reply=True) \
+            if reply_to else None
         if attachment is not None:
             # Telegram has no alt text: the caption is what describes the file.
             shown = chunk.html.strip().strip("\u2063")  # render() marks an empty text with it
@@ -293,14 +329,14 @@ class TelegramAdapter:
                 return self.app.bot.send_photo(
                     chat_id=int(chat.chat_id), photo=attachment.data,
                     filename=attachment.filename, caption=caption, parse_mode=ParseMode.HTML,
-                    message_thread_id=thread, reply_markup=markup)
+                    message_thread_id=thread, reply_markup=markup, reply_parameters=replying)
             return self.app.bot.send_document(
                 chat_id=int(chat.chat_id), document=attachment.data,
                 filename=attachment.filename, caption=caption, parse_mode=ParseMode.HTML,
-                message_thread_id=thread, reply_markup=markup)
+                message_thread_id=thread, reply_markup=markup, reply_parameters=replying)
         return self.app.bot.send_message(
             chat_id=int(chat.chat_id), text=chunk.html, parse_mode=ParseMode.HTML,
-            message_thread_id=thread,
+            message_thread_id=thread, reply_parameters=replying,
             reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True))
 
     async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
@@ -401,22 +437,26 @@ class TelegramAdapter:
         return member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 
     async def _respond(self, response: Response, actor: Actor) -> None:
-        for message in response.public:
-            await self._reply(actor.chat, message)
+        for i, message in enumerate(response.public):
+            ids = await self._reply(actor.chat, message)
+            if i == 0 and ids and response.remember:
+                await self.service.posted(actor.chat, response.remember, ids[0])
         if response.private:
             await self._send_private(int(actor.user.user_id), response.private,
                                      quiet=actor.chat_kind is not ChatKind.PRIVATE)
 
-    async def _reply(self, chat: ChatRef, message: OutgoingMessage) -> None:
+    async def _reply(self, chat: ChatRef, message: OutgoingMessage) -> list[str]:
+        """Answer in the chat; the ids of the messages posted ([] when it could not)."""
         try:
-            await self._deliver(chat, message)
+            return await self._deliver(chat, message)
         except ChatMoved as moved:
             await self.service.chat_moved(chat, moved.new_chat)
-            await self._deliver(moved.new_chat, message)
+            return await self._deliver(moved.new_chat, message)
         except ChatGone as gone:
             await self.service.chat_gone(chat, f"gone: {gone}")
         except DeliveryError as error:
             log.warning("telegram: could not answer in %s: %s", chat.chat_id, error)
+        return []
 
     async def _send_private(
         self, user_id: int, messages: Sequence[OutgoingMessage], *, quiet: bool = True
@@ -540,3 +580,12 @@ def _user_ref(user: TgUser | None, chat: Chat) -> UserRef:
 
 def _chat_user(chat: Chat) -> UserRef:
     return UserRef(PLATFORM, str(chat.id), chat.title or chat.full_name or str(chat.id))
+
+
+def _markup(chunk: Rendered) -> InlineKeyboardMarkup | None:
+    if not chunk.keyboard:
+        return None
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(b.label, callback_data=b.payload) for b in row]
+        for row in chunk.keyboard
+    ])
