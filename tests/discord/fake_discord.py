@@ -164,6 +164,8 @@ class FakeDiscord:
         self.failures: list[Failure] = []
         self.held: list[re.Pattern[str]] = []
         self.channel_messages: dict[int, list[Sent]] = {}
+        self.threads: dict[int, JSON] = {}  # threads started on a message: id (= message id) → it
+        self.deleted: set[int] = set()  # messages someone deleted
         self.interactions: dict[str, Interaction] = {}
         self.commands: dict[int | None, list[JSON]] = {}  # guild id (None: global) → commands
         self.identify: JSON | None = None
@@ -241,6 +243,15 @@ class FakeDiscord:
 
     def messages_in(self, channel_id: int) -> list[Sent]:
         return self.channel_messages.get(channel_id, [])
+
+    def delete(self, message_id: int) -> None:
+        """Someone deleted a message of the bot's."""
+        self.deleted.add(message_id)
+
+    def _find(self, channel_id: int, message_id: int) -> Sent | None:
+        if message_id in self.deleted:
+            return None
+        return next((m for m in self.messages_in(channel_id) if m.id == message_id), None)
 
     # ----- interactions -----------------------------------------------------------------------
 
@@ -376,10 +387,38 @@ class FakeDiscord:
                           for command in body]
                 self.commands[guild] = stored
                 return _json(stored)
+        if m := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path):
+            parent, message_id = int(m[1]), int(m[2])
+            if method == "POST":
+                if self._find(parent, message_id) is None:
+                    return _json({"message": "Unknown Message", "code": 10008}, 404)
+                if message_id in self.threads:
+                    return _json({"message": "A thread has already been created for this "
+                                  "message", "code": 160004}, 400)
+                thread = {"id": str(message_id), "type": 11, "guild_id": str(GUILD_ID),
+                          "parent_id": str(parent), "name": body.get("name", ""),
+                          "owner_id": str(BOT_ID), "member_count": 1, "message_count": 0,
+                          "thread_metadata": {"archived": False, "locked": False,
+                                              "auto_archive_duration": body.get(
+                                                  "auto_archive_duration", 1440),
+                                              "archive_timestamp": _NOW}}
+                self.threads[message_id] = thread
+                return _json(thread, 201)
+        if m := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path):
+            found = self._find(int(m[1]), int(m[2]))
+            if method == "PATCH":
+                if found is None:
+                    return _json({"message": "Unknown Message", "code": 10008}, 404)
+                found.payload = {**found.payload, "embeds": body.get("embeds") or [],
+                                 "components": body.get("components") or [],
+                                 "content": body.get("content") or "",
+                                 "edited_timestamp": _NOW}
+                return _json(found.payload)
         if m := re.fullmatch(r"/channels/(\d+)/messages", path):
             channel = int(m[1])
             if method == "POST":
-                if channel not in CHANNELS and channel not in DMS.values():
+                if channel not in CHANNELS and channel not in DMS.values() \
+                        and channel not in self.threads:
                     return _json({"message": "Unknown Channel", "code": 10003}, 404)
                 sent = Sent(self._message(channel, body, 0), False, body.get("_files") or [])
                 self.channel_messages.setdefault(channel, []).append(sent)

@@ -13,6 +13,7 @@ import contextvars
 import logging
 import re
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -38,13 +39,20 @@ from bot.core.events import Actor, ButtonPress, Command
 from bot.core.i18n import t
 from bot.core.messages import OutgoingMessage, Response
 from bot.core.models import ChatKind, ChatRef, UserRef
-from bot.core.ports import ChatGone, DeliveryError, SendTimedOut, TemporaryFailure
+from bot.core.ports import (
+    ChatGone,
+    DeliveryError,
+    MessageGone,
+    SendTimedOut,
+    TemporaryFailure,
+)
 from bot.core.study import StudyService
 from bot.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
+THREAD_EXISTS = 160004  # Discord's code for "a thread has already been created for this message"
 ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags", "answer",
                             "digest"})
 # Answered to the one who asked only: about them, not the channel.
@@ -282,8 +290,10 @@ class DiscordAdapter:
 
     # ----- Messenger --------------------------------------------------------------------------
 
-    async def send(self, chat: ChatRef, message: OutgoingMessage) -> str:
-        """Post `message` (several Discord messages if it is long); the first one's id."""
+    async def send(self, chat: ChatRef, message: OutgoingMessage, *, reply_to: str = "") -> str:
+        """Post `message` (several Discord messages if it is long); the first one's id. With
+        `reply_to`, in a thread on that message (started if need be; the thread of a message
+        has the message's id), or in the channel when the message is gone."""
         client = self._client
         if client is None or client.is_closed():
             raise TemporaryFailure("Discord is not connected")
@@ -299,6 +309,10 @@ class DiscordAdapter:
         try:
             # discord.py waits out 429s and its rate-limit buckets inside channel.send.
             async with asyncio.timeout(self.send_timeout) as attempt.deadline:
+                if reply_to:
+                    async with self.throttle:
+                        channel = await self._thread_on(channel, int(reply_to), message.title)
+                    attempt.state = "idle"
                 for part in render(message):
                     async with self.throttle:
                         sent = await channel.send(**_message_kwargs(part))
@@ -327,6 +341,50 @@ class DiscordAdapter:
             self._sends.discard(attempt)
             _ATTEMPT.set(None)
         return first
+
+    async def _thread_on(self, channel: discord.PartialMessageable, message_id: int,
+                         title: str) -> discord.PartialMessageable:
+        """Where a reply to `message_id` goes: its thread, else the channel itself."""
+        assert self._client is not None
+        # Threads need the channel's server: the cached channel knows it (guilds intent).
+        known = self._client.get_channel(channel.id)
+        if not isinstance(known, discord.TextChannel):
+            return channel
+        try:
+            thread = await known.get_partial_message(message_id).create_thread(
+                name=clip(title or "…", 100), auto_archive_duration=1440)
+        except discord.NotFound:
+            return channel  # the question was deleted: the answer still goes out
+        except discord.HTTPException as error:
+            if error.code != THREAD_EXISTS:
+                raise
+            return self._client.get_partial_messageable(message_id)
+        return self._client.get_partial_messageable(thread.id)
+
+    async def edit(self, chat: ChatRef, message_id: str, message: OutgoingMessage) -> None:
+        """Replace the embeds and buttons of a message the bot posted (its first part)."""
+        client = self._client
+        if client is None or client.is_closed():
+            raise TemporaryFailure("Discord is not connected")
+        channel = client.get_partial_messageable(int(chat.thread_id or chat.chat_id))
+        part = render(message)[0]
+        view = part.view()
+        try:
+            async with asyncio.timeout(self.send_timeout), self.throttle:
+                await channel.get_partial_message(int(message_id)).edit(
+                    embeds=list(part.embeds), view=view)
+        except TimeoutError:
+            raise SendTimedOut(f"Discord did not answer within {self.send_timeout}s") from None
+        except discord.NotFound as error:
+            raise MessageGone(_describe(error)) from None
+        except discord.Forbidden as error:
+            raise ChatGone(_describe(error)) from None
+        except discord.HTTPException as error:
+            if error.status >= 500:
+                raise TemporaryFailure(_describe(error)) from None
+            raise DeliveryError(_describe(error)) from None
+        except (aiohttp.ClientError, OSError) as error:
+            raise TemporaryFailure(_describe(error)) from None
 
     # ----- events in --------------------------------------------------------------------------
 
@@ -411,6 +469,18 @@ class DiscordAdapter:
         when nothing else was said."""
         try:
             sent = 0
+            if response.remember and response.public and not public_ephemeral:
+                # A message the bot will edit later (the leaderboard): posted in the channel
+                # as the bot's own, not as an interaction followup whose token expires.
+                first, *rest = response.public
+                try:
+                    message_id = await self.send(self._actor(interaction).chat, first)
+                except DeliveryError as error:
+                    log.warning("Discord: could not post in the channel: %s", error)
+                else:
+                    await self.service.posted(self._actor(interaction).chat, response.remember,
+                                              message_id)
+                    response = replace(response, public=tuple(rest))
             for message, ephemeral in ([(m, public_ephemeral) for m in response.public]
                                        + [(m, True) for m in response.private]):
                 for part in render(message):

@@ -177,6 +177,25 @@ def build_commands(runner: CommandRunner) -> list[AnyCommand]:
                    choice: Range[str, 1, 200] | None = None) -> None:
         await runner.run_command(interaction, "tags", tuple((choice or "").split()))
 
+    @app_commands.command(name=text("discord_cmd_answer"),
+                          description=text("discord_desc_answer"))
+    @app_commands.rename(setting=text("discord_opt_setting"))
+    @app_commands.describe(setting=text("discord_desc_answer_setting"))
+    @app_commands.default_permissions(manage_channels=True)
+    async def answer(interaction: discord.Interaction[Any],
+                     setting: Range[str, 1, 16] | None = None) -> None:
+        await runner.run_command(interaction, "answer", (setting,) if setting else ())
+
+    @app_commands.command(name=text("discord_cmd_digest"),
+                          description=text("discord_desc_digest"))
+    @app_commands.rename(setting=text("discord_opt_setting"))
+    @app_commands.describe(setting=text("discord_desc_digest_setting"))
+    @app_commands.choices(setting=[Choice(name="on", value="on"), Choice(name="off", value="off")])
+    @app_commands.default_permissions(manage_channels=True)
+    async def digest(interaction: discord.Interaction[Any],
+                     setting: Choice[str] | None = None) -> None:
+        await runner.run_command(interaction, "digest", (setting.value,) if setting else ())
+
     @app_commands.command(name=text("discord_cmd_export"),
                           description=text("discord_desc_export"))
     async def export(interaction: discord.Interaction[Any]) -> None:
@@ -192,7 +211,7 @@ def build_commands(runner: CommandRunner) -> list[AnyCommand]:
         await runner.run_command(interaction, "help", ())
 
     return [_everywhere(c) for c in (subscribe, unsubscribe, today, streak, top, lang, pack, tags,
-                                     export, forgetme, help_)]
+                                     answer, digest, export, forgetme, help_)]
 
 
 def _picked_a_channel(interaction: discord.Interaction[Any]) -> bool:
