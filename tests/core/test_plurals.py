@@ -10,7 +10,7 @@ import pytest
 from bot.core import i18n
 from bot.core.i18n import t
 
-V = {"grade": "knew it", "mark": "·", "id": "core", "title": "Core", "tag": "rag",
+V = {"i": 1, "name": "Ann", "knew": 50, "partly": 0, "not_yet": 50, "grade": "knew it", "mark": "·", "id": "core", "title": "Core", "tag": "rag",
      "packs": "core", "tags": "rag", "left": "3 h", "due": "1 card due"}
 
 # key → what English says for n = 0, 1, 2 (the part with the count).
@@ -48,6 +48,8 @@ EXPECTED: dict[str, tuple[str, str, str]] = {
     "privacy_reveals": ("0 answers you viewed", "1 answer you viewed", "2 answers you viewed"),
     "privacy_study_days": ("0 study days", "1 study day", "2 study days"),
     "privacy_other": ("0 other records", "1 other record", "2 other records"),
+    "digest_row": ("(0 grades)", "(1 grade)", "(2 grades)"),
+    "digest_streak": ("Ann 0 days", "Ann 1 day", "Ann 2 days"),
 }
 
 

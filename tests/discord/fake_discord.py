@@ -244,6 +244,12 @@ class FakeDiscord:
     def messages_in(self, channel_id: int) -> list[Sent]:
         return self.channel_messages.get(channel_id, [])
 
+    async def posted_in(self, channel_id: int, interaction: Interaction) -> Sent:
+        """The bot's own channel message an interaction led to (the leaderboard is one), once
+        the interaction's placeholder is gone."""
+        await self.wait_for(lambda: interaction.deleted_original)
+        return self.messages_in(channel_id)[-1]
+
     def delete(self, message_id: int) -> None:
         """Someone deleted a message of the bot's."""
         self.deleted.add(message_id)

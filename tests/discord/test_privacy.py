@@ -34,7 +34,7 @@ async def test_forgetme_in_a_dm_deletes_the_user_after_the_confirming_press(
     [done] = await fake.answered(pressed)
     assert "已删除你的数据" in done.text
     assert await rows_naming(store, bob, bob_pk) == []
-    [board] = await fake.answered(await fake.slash(BOB, GENERAL, "top"))
+    board = await fake.posted_in(GENERAL, await fake.slash(BOB, GENERAL, "top"))
     assert "Bob" not in board.text
 
 

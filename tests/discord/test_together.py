@@ -40,9 +40,7 @@ async def test_the_leaderboard_is_a_channel_message_edited_in_place(
     TogetherService(service, store).register()
     await subscribe(fake)
     question = await push(service, clock, fake)
-    interaction = await fake.slash(BOB, GENERAL, "top")
-    await fake.wait_for(lambda: interaction.deleted_original)
-    board = fake.messages_in(GENERAL)[-1]
+    board = await fake.posted_in(GENERAL, await fake.slash(BOB, GENERAL, "top"))
     assert "排行榜" in board.text
     clock.advance(minutes=2)
     [answer] = await fake.answered(await fake.press(BOB, question, question.buttons[0][
