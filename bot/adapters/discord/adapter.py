@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags"})
+# The user's own business: in a server their answers are ephemeral (the channel sees nothing).
+OWN_COMMANDS = frozenset({"review", "tz", "remind"})
 CONTENT_LIMIT = 2000
 NO_MENTIONS = discord.AllowedMentions.none()
 # What the daily post needs in a channel; the README's invite URL carries this integer.
@@ -339,7 +341,8 @@ class DiscordAdapter:
                           channel: AppCommandChannel | None = None) -> None:
         actor = self._actor(interaction, channel)
         # A refusal is between the bot and the one who asked; the channel needn't see it.
-        quiet = name in ADMIN_COMMANDS and not actor.is_admin
+        quiet = (name in ADMIN_COMMANDS and not actor.is_admin) or (
+            name in OWN_COMMANDS and actor.chat_kind is not ChatKind.PRIVATE)
         if not await _defer(interaction, ephemeral=quiet):
             return
         try:
