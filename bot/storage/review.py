@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
-from bot.core.models import Chat
+from bot.core.models import Chat, UserRef
 from bot.core.push_model import Mark
 from bot.core.review_model import (
     Reminder,
@@ -167,6 +167,16 @@ class ReviewStoreMixin:
                 reminders.c.user_pk == user_pk, reminders.c.active.is_(False),
                 reminders.c.local_time.is_not(None)))
         return reason or ""
+
+    async def paused_reminder_of(self, user: UserRef) -> int | None:
+        """The user's pk when their reminder is paused because they could not be reached; a
+        read only, as it runs for every private message."""
+        async with self.reader.connect() as conn:
+            return await conn.scalar(select(reminders.c.user_pk).select_from(reminders.join(
+                users, reminders.c.user_pk == users.c.pk)).where(
+                users.c.platform == user.platform, users.c.user_id == user.user_id,
+                reminders.c.active.is_(False), reminders.c.local_time.is_not(None),
+                reminders.c.paused_reason.like("gone%")))
 
     async def resume_reminder(self, user_pk: int, next_run_at: dt.datetime) -> None:
         async with self.engine.begin() as conn:
