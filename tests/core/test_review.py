@@ -351,3 +351,19 @@ async def test_remind_explains_itself_and_can_be_turned_off(
 async def test_help_lists_review_tz_and_remind(service: StudyService, loop: object) -> None:
     text = text_of(await cmd(service, private(), "help"))
     assert "/review" in text and "/tz" in text and "/remind" in text
+
+
+async def test_reminder_sends_are_pruned_with_the_push_history(
+    service: StudyService, store: SqlStore, clock: FakeClock, loop: object,
+) -> None:
+    await cmd(service, private(), "remind", "21:00")
+    clock.set(dt.datetime(2026, 3, 2, 13, 0, tzinfo=dt.UTC))
+    for _ in range(3):  # three quiet days: nothing to say, each day's send still claimed
+        assert (await service.push_due()).quiet == 1
+        clock.advance(days=1)
+    user_pk = await store.ensure_user(ALICE)
+    assert len(await store.reminder_send_states(user_pk)) == 3
+    clock.advance(days=89)  # the first two sends are now older than the 90 days kept
+    deliveries, _ = await service.push.prune()
+    assert deliveries == 2
+    assert list(await store.reminder_send_states(user_pk)) == [dt.date(2026, 3, 4)]
