@@ -182,7 +182,8 @@ class ReminderService:
             return ""
         left = wait_text(streaks.day_ends_at(today, zone, self.rollover_hour) - now, lang)
         status = streaks.compute(days, today)
+        name = group.title or t(lang, "remind_a_group")
         if status.current:
-            return t(lang, "remind_streak", n=status.current, left=left)
-        return t(lang, "remind_question", left=left)
+            return t(lang, "remind_streak", n=status.current, left=left, group=name)
+        return t(lang, "remind_question", left=left, group=name)
 

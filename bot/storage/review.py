@@ -285,8 +285,8 @@ _REMINDER_QUERY = select(
     reminders.c.user_pk, reminders.c.local_time, reminders.c.next_run_at,
     users.c.timezone.label("user_zone"), chats.c.pk, chats.c.platform, chats.c.chat_id,
     chats.c.thread_id, chats.c.kind, chats.c.language, chats.c.timezone, chats.c.packs,
-    chats.c.tags).select_from(reminders.join(chats, reminders.c.chat_pk == chats.c.pk).join(
-        users, reminders.c.user_pk == users.c.pk))
+    chats.c.tags, chats.c.title).select_from(reminders.join(
+        chats, reminders.c.chat_pk == chats.c.pk).join(users, reminders.c.user_pk == users.c.pk))
 
 def due_reminders_query(platform: str, now: dt.datetime, limit: int) -> Any:
     """Reminders whose time has come on a platform, earliest first: the scan every tick makes,

@@ -11,7 +11,8 @@ from bot.core import i18n
 from bot.core.i18n import t
 
 V = {"grade": "knew it", "mark": "·", "id": "core", "title": "Core", "tag": "rag",
-     "packs": "core", "tags": "rag", "left": "3 h", "due": "1 card due"}
+     "packs": "core", "tags": "rag", "left": "3 h", "due": "1 card due",
+     "group": "学习群"}
 
 # key → what English says for n = 0, 1, 2 (the part with the count).
 EXPECTED: dict[str, tuple[str, str, str]] = {

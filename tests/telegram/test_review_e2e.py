@@ -105,3 +105,17 @@ async def test_a_user_who_blocked_the_bot_gets_no_reminder_until_they_write_agai
     await say(botapi, private_chat(ALICE), ALICE, "/start")  # back
     h.clock.advance(days=1)
     assert (await h.push()).sent == 1
+
+
+async def test_the_reminder_names_the_group_whose_streak_ends_and_the_time_left(
+    telegram: HarnessFactory, botapi: FakeBotApi,
+) -> None:
+    h = await with_a_card_and_a_reminder(telegram)  # a day counted in "Study group" on the 2nd
+    h.clock.set(dt.datetime(2026, 3, 3, 1, 0, tzinfo=dt.UTC))  # 09:00 on the 3rd: the push
+    assert (await h.push()).sent == 1
+    before = len(botapi.sent(ALICE))
+    h.clock.set(dt.datetime(2026, 3, 3, 13, 0, tzinfo=dt.UTC))  # 21:00: 7 h before 04:00
+    assert (await h.push()).sent == 1
+    [reminder] = botapi.sent(ALICE)[before:]
+    assert ("1 张卡片到期 · 你在Study group的连续打卡（1 天）将在 7 小时后中断"
+            in visible_text(reminder["text"]))

@@ -334,7 +334,8 @@ class DiscordAdapter:
         # The resolved channel option carries the member's permissions in that channel.
         perms = channel.permissions if channel is not None else interaction.permissions
         admin = perms.administrator or perms.manage_guild or perms.manage_channels
-        return Actor(ref, ChatKind.GROUP, _user_ref(user), admin)
+        name = getattr(channel if channel is not None else interaction.channel, "name", "")
+        return Actor(ref, ChatKind.GROUP, _user_ref(user), admin, f"#{name}" if name else "")
 
     async def run_command(self, interaction: discord.Interaction[Any], name: str,
                           args: tuple[str, ...],

@@ -13,6 +13,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -317,7 +318,8 @@ class TelegramAdapter:
             response = await self.service.handle_text(actor, text)
         else:
             name, args = parsed
-            actor = await self._actor(message, admin_needed=name in ADMIN_COMMANDS)
+            actor = replace(await self._actor(message, admin_needed=name in ADMIN_COMMANDS),
+                            chat_title=chat.title or "")
             response = await self.service.handle_command(Command(actor, name or "?", args[:20]))
         await self._respond(response, actor)
 
@@ -431,7 +433,7 @@ class TelegramAdapter:
             ChatKind.CHANNEL if chat.type == Chat.CHANNEL else ChatKind.GROUP)
         user = _user_ref(query.from_user, chat)
         actor = Actor(ChatRef(PLATFORM, str(chat.id), thread), kind, user,
-                      kind is ChatKind.PRIVATE)
+                      kind is ChatKind.PRIVATE, chat.title or "")
         now = self.service.clock.now()
         key = (query.from_user.id, data)
         last = self._recent_reveals.get(key)
