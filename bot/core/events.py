@@ -15,6 +15,7 @@ class Actor:
     chat_kind: ChatKind
     user: UserRef
     is_admin: bool
+    chat_title: str = ""  # the group's name, when the platform says it (reminders name groups)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,7 @@ class Chat:
     # What the chat studies: pack ids and tags; empty means no restriction.
     packs: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    title: str = ""  # the group's name as the platform last showed it ("" for private chats)
 
 
 @dataclass(frozen=True, slots=True)

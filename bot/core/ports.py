@@ -117,6 +117,8 @@ class Store(Protocol):
 
     async def set_chat_timezone(self, chat_pk: int, timezone: str) -> None: ...
 
+    async def set_chat_title(self, chat_pk: int, title: str) -> None: ...
+
     async def set_chat_selection(
         self, chat_pk: int, *, packs: Sequence[str] | None = None,
         tags: Sequence[str] | None = None,

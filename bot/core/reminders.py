@@ -15,7 +15,7 @@ from bot.core import schedule, streaks
 from bot.core.events import Actor, Command
 from bot.core.i18n import t
 from bot.core.messages import OutgoingMessage, Response, say
-from bot.core.models import Chat, ChatDay, ChatKind, Subscription
+from bot.core.models import Chat, ChatDay, ChatKind, Subscription, UserRef
 from bot.core.review import ReviewService, wait_text
 from bot.core.review_model import Reminder
 from bot.core.study import _clip, _text
@@ -42,6 +42,8 @@ class ReminderStore(Protocol):
     async def get_reminder(self, user_pk: int) -> Reminder | None: ...
 
     async def reminder_paused(self, user_pk: int) -> str: ...
+
+    async def paused_reminder_of(self, user: UserRef) -> int | None: ...
 
     async def resume_reminder(self, user_pk: int, next_run_at: dt.datetime) -> None: ...
 
@@ -133,8 +135,8 @@ class ReminderService:
     async def on_private(self, actor: Actor) -> None:
         """The user wrote to the bot in private: a reminder paused because the bot could not
         reach them (blocked) runs again."""
-        user_pk = await self.store.ensure_user(actor.user)
-        if not (await self.store.reminder_paused(user_pk)).startswith("gone"):
+        user_pk = await self.store.paused_reminder_of(actor.user)
+        if user_pk is None:
             return
         reminder = await self.store.get_reminder(user_pk)
         if reminder is not None:
@@ -180,7 +182,8 @@ class ReminderService:
             return ""
         left = wait_text(streaks.day_ends_at(today, zone, self.rollover_hour) - now, lang)
         status = streaks.compute(days, today)
+        name = group.title or t(lang, "remind_a_group")
         if status.current:
-            return t(lang, "remind_streak", n=status.current, left=left)
-        return t(lang, "remind_question", left=left)
+            return t(lang, "remind_streak", n=status.current, left=left, group=name)
+        return t(lang, "remind_question", left=left, group=name)
 

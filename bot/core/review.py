@@ -257,8 +257,9 @@ class ReviewService:
                 return Response(toast=t(lang, "review_not_due"))
             reviewed_today = card.review_day == today and card.source == "review"
             if not reviewed_today and not await self.left_today(user_pk, today):
+                due = len(await self.due(user_pk, zone, now))
                 return Response(toast=t(lang, "review_limit", n=self.config.daily_limit,
-                                        due=t(lang, "review_due", n=1)))
+                                        due=t(lang, "review_due", n=due)))
         await self._schedule(user_pk, card.question_id, card, grade, now, today, "review",
                              card.chat_day_pk, replace=again)
         # The private chat's ledger, in the user's own day: a group's streak never moves.

@@ -8,7 +8,7 @@ import random
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from bot.core import schedule, streaks
@@ -549,9 +549,14 @@ class StudyService:
     # ----- helpers ----------------------------------------------------------------------------
 
     async def _chat(self, actor: Actor) -> Chat:
-        return await self.store.ensure_chat(
+        chat = await self.store.ensure_chat(
             actor.chat, actor.chat_kind, language=self.config.default_language,
             timezone=self.config.default_timezone)
+        title = _clip(actor.chat_title, 128)
+        if title and title != chat.title:  # written only when the group was renamed
+            await self.store.set_chat_title(chat.pk, title)
+            chat = replace(chat, title=title)
+        return chat
 
     def _when(self, at: dt.datetime, zone: str, now: dt.datetime, lang: str) -> str:
         local = at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")

@@ -23,6 +23,7 @@ from bot.storage.schema import (
     deliveries,
     grades,
     instances,
+    reminder_sends,
     reveals,
     study_days,
     subscriptions,
@@ -252,6 +253,11 @@ class PushStoreMixin:
             old = select(deliveries.c.pk).where(deliveries.c.claimed_at < before).limit(limit)
             gone_deliveries = (await conn.execute(
                 delete(deliveries).where(deliveries.c.pk.in_(old)))).rowcount or 0
+            # Reminder sends are deliveries too: they go with the same retention.
+            old_reminders = select(reminder_sends.c.pk).where(
+                reminder_sends.c.claimed_at < before).limit(limit)
+            gone_deliveries += (await conn.execute(delete(reminder_sends).where(
+                reminder_sends.c.pk.in_(old_reminders)))).rowcount or 0
             same_chat = chat_days.alias("same_chat")
             current = select(func.max(same_chat.c.cycle)).where(
                 same_chat.c.chat_pk == chat_days.c.chat_pk).scalar_subquery()

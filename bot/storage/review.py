@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
-from bot.core.models import Chat
+from bot.core.models import Chat, UserRef
 from bot.core.push_model import Mark
 from bot.core.review_model import (
     Reminder,
@@ -168,6 +168,16 @@ class ReviewStoreMixin:
                 reminders.c.local_time.is_not(None)))
         return reason or ""
 
+    async def paused_reminder_of(self, user: UserRef) -> int | None:
+        """The user's pk when their reminder is paused because they could not be reached; a
+        read only, as it runs for every private message."""
+        async with self.reader.connect() as conn:
+            return await conn.scalar(select(reminders.c.user_pk).select_from(reminders.join(
+                users, reminders.c.user_pk == users.c.pk)).where(
+                users.c.platform == user.platform, users.c.user_id == user.user_id,
+                reminders.c.active.is_(False), reminders.c.local_time.is_not(None),
+                reminders.c.paused_reason.like("gone%")))
+
     async def resume_reminder(self, user_pk: int, next_run_at: dt.datetime) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(update(reminders).where(
@@ -187,10 +197,7 @@ class ReviewStoreMixin:
         sends to make again: retries whose time has come and claims of dead instances."""
         live = select(instances.c.run_id).where(instances.c.seen_at >= alive_since)
         async with self.reader.connect() as conn:
-            rows = (await conn.execute(_REMINDER_QUERY.where(
-                reminders.c.active.is_(True), reminders.c.next_run_at <= now,
-                chats.c.platform == platform).order_by(
-                reminders.c.next_run_at).limit(limit))).all()
+            rows = (await conn.execute(due_reminders_query(platform, now, limit))).all()
             work = [ReminderDue(_reminder(r)) for r in rows]
             room = limit - len(work)
             if room > 0:
@@ -259,9 +266,7 @@ class ReviewStoreMixin:
     async def next_reminder_at(self, platforms: Sequence[str]) -> dt.datetime | None:
         """The earliest reminder run or retry of these platforms."""
         async with self.reader.connect() as conn:
-            run = await conn.scalar(select(func.min(reminders.c.next_run_at)).select_from(
-                reminders.join(chats, reminders.c.chat_pk == chats.c.pk)).where(
-                reminders.c.active.is_(True), chats.c.platform.in_(platforms)))
+            run = await conn.scalar(earliest_reminder_query(platforms))
             retry = await conn.scalar(select(func.min(reminder_sends.c.retry_at)).where(
                 reminder_sends.c.state == "retry"))
         found = [t for t in (run, retry) if t is not None]
@@ -280,8 +285,25 @@ _REMINDER_QUERY = select(
     reminders.c.user_pk, reminders.c.local_time, reminders.c.next_run_at,
     users.c.timezone.label("user_zone"), chats.c.pk, chats.c.platform, chats.c.chat_id,
     chats.c.thread_id, chats.c.kind, chats.c.language, chats.c.timezone, chats.c.packs,
-    chats.c.tags).select_from(reminders.join(chats, reminders.c.chat_pk == chats.c.pk).join(
-        users, reminders.c.user_pk == users.c.pk))
+    chats.c.tags, chats.c.title).select_from(reminders.join(
+        chats, reminders.c.chat_pk == chats.c.pk).join(users, reminders.c.user_pk == users.c.pk))
+
+def due_reminders_query(platform: str, now: dt.datetime, limit: int) -> Any:
+    """Reminders whose time has come on a platform, earliest first: the scan every tick makes,
+    served by ix_reminders_due (active, next_run_at) whatever the number of users."""
+    return _REMINDER_QUERY.where(
+        reminders.c.active.is_(True), reminders.c.next_run_at <= now,
+        chats.c.platform == platform).order_by(reminders.c.next_run_at).limit(limit)
+
+
+def earliest_reminder_query(platforms: Sequence[str]) -> Any:
+    """The next reminder run of these platforms. Walks ix_reminders_due in order and stops at
+    the first row of a wanted platform, where MIN() over the join would read every reminder."""
+    return select(reminders.c.next_run_at).select_from(
+        reminders.join(chats, reminders.c.chat_pk == chats.c.pk)).where(
+        reminders.c.active.is_(True), reminders.c.next_run_at.is_not(None),
+        chats.c.platform.in_(platforms)).order_by(reminders.c.next_run_at).limit(1)
+
 
 _ADVANCE_REMINDER = update(reminders).where(
     reminders.c.user_pk == bindparam("b_user"),

@@ -57,6 +57,7 @@ chats = Table(
     # What the chat studies: space-separated pack ids and tags; '' means no restriction.
     Column("packs", Text, nullable=False, server_default=""),
     Column("tags", Text, nullable=False, server_default=""),
+    Column("title", String(128), nullable=False, server_default=""),  # a group's name
     UniqueConstraint("platform", "chat_id", "thread_id", name="uq_chats_ref"),
 )
 

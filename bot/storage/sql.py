@@ -470,6 +470,11 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
         async with self.engine.begin() as conn:
             await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(timezone=timezone))
 
+    async def set_chat_title(self, chat_pk: int, title: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(
+                title=title[:128]))
+
     async def set_chat_selection(
         self, chat_pk: int, *, packs: Sequence[str] | None = None,
         tags: Sequence[str] | None = None,
@@ -684,7 +689,9 @@ def _chat_is(ref: ChatRef) -> Any:
 def _chat(row: Any) -> Chat:
     return Chat(pk=row.pk, ref=ChatRef(row.platform, row.chat_id, row.thread_id),
                 kind=ChatKind(row.kind), language=row.language, timezone=row.timezone,
-                packs=tuple(row.packs.split()), tags=tuple(row.tags.split()))
+                packs=tuple(row.packs.split()), tags=tuple(row.tags.split()),
+                # Queries that select the chat's columns one by one may leave the name out.
+                title=getattr(row, "title", ""))
 
 
 def _joined(ids: Sequence[str]) -> str:
@@ -698,7 +705,7 @@ _SUBSCRIPTION_COLUMNS = (
     subscriptions.c.pk.label("sub_pk"), subscriptions.c.local_time, subscriptions.c.active,
     subscriptions.c.next_run_at, subscriptions.c.paused_reason, chats.c.pk, chats.c.platform,
     chats.c.chat_id, chats.c.thread_id, chats.c.kind, chats.c.language, chats.c.timezone,
-    chats.c.packs, chats.c.tags,
+    chats.c.packs, chats.c.tags, chats.c.title,
 )
 
 

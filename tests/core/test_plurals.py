@@ -12,7 +12,7 @@ from bot.core.i18n import t
 
 V = {"i": 1, "name": "Ann", "knew": 50, "partly": 0, "not_yet": 50,
      "grade": "knew it", "mark": "·", "id": "core", "title": "Core", "tag": "rag",
-     "packs": "core", "tags": "rag", "left": "3 h", "due": "1 card due"}
+     "packs": "core", "tags": "rag", "left": "3 h", "due": "1 card due", "group": "学习群"}
 
 # key → what English says for n = 0, 1, 2 (the part with the count).
 EXPECTED: dict[str, tuple[str, str, str]] = {

@@ -128,8 +128,8 @@ async def test_a_card_in_review_is_shown_on_its_fsrs_due_day_and_not_before(
     clock.set(dt.datetime.combine(due_day, dt.time(4, 1), dt.timezone(dt.timedelta(hours=8)))
               - dt.timedelta(days=1))
     assert "全部完成" in text_of(await cmd(service, private(), "review"))
-    clock.advance(days=1)  # 04:01 on the due day, maybe hours before the due instant
-    assert clock.now() <= card.due + dt.timedelta(days=1)
+    clock.advance(days=1)  # 04:01 on the due day: hours before the due instant, same day
+    assert clock.now() < card.due
     assert "1 张卡片到期" in text_of(await cmd(service, private(), "review"))
 
 
@@ -148,6 +148,12 @@ async def test_a_review_session_stops_at_the_daily_limit_and_says_so(
         session = await service.handle_button(ButtonPress(private(), payloads(
             answer.public[0])[0]))
     assert "今天已经复习了 2 张（每日上限）。1 张卡片到期" in text_of(session)
+    # A grade button of the card left (from an older message) gets the same answer, no review.
+    user_pk = await store.ensure_user(ALICE)
+    [left] = await store.cards_due(user_pk, clock.now(), 10)
+    knew = service.codec.encode(Action(Kind.REVIEW_KNEW, left.pk * 100 + left.reps))
+    assert "（每日上限）。1 张卡片到期" in await press(service, private(), knew)
+    assert (await store.get_card_by_pk(left.pk)) == left
     await cmd(service, private(), "lang", "en")
     assert "You reviewed 2 cards today, the daily limit. 1 card due" in text_of(
         await cmd(service, private(), "review"))
@@ -345,3 +351,19 @@ async def test_remind_explains_itself_and_can_be_turned_off(
 async def test_help_lists_review_tz_and_remind(service: StudyService, loop: object) -> None:
     text = text_of(await cmd(service, private(), "help"))
     assert "/review" in text and "/tz" in text and "/remind" in text
+
+
+async def test_reminder_sends_are_pruned_with_the_push_history(
+    service: StudyService, store: SqlStore, clock: FakeClock, loop: object,
+) -> None:
+    await cmd(service, private(), "remind", "21:00")
+    clock.set(dt.datetime(2026, 3, 2, 13, 0, tzinfo=dt.UTC))
+    for _ in range(3):  # three quiet days: nothing to say, each day's send still claimed
+        assert (await service.push_due()).quiet == 1
+        clock.advance(days=1)
+    user_pk = await store.ensure_user(ALICE)
+    assert len(await store.reminder_send_states(user_pk)) == 3
+    clock.advance(days=89)  # the first two sends are now older than the 90 days kept
+    deliveries, _ = await service.push.prune()
+    assert deliveries == 2
+    assert list(await store.reminder_send_states(user_pk)) == [dt.date(2026, 3, 4)]

@@ -212,7 +212,8 @@ async def test_commands_are_synced_globally_with_chinese_localizations(
 ) -> None:
     commands = {c["name"]: c for c in fake.commands[None]}
     assert set(commands) == {"subscribe", "unsubscribe", "today", "streak", "top", "lang", "pack",
-                             "tags", "answer", "digest", "export", "forgetme", "help"}
+                             "tags", "answer", "digest", "export", "forgetme", "help",
+                             "review", "tz", "remind"}
     subscribe_ = commands["subscribe"]
     assert subscribe_["name_localizations"]["zh-CN"] == "订阅"
     assert int(subscribe_["default_member_permissions"]) == MANAGE_CHANNELS

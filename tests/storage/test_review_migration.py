@@ -8,9 +8,10 @@ import sqlite3
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
 from bot.core.models import ChatKind, ChatRef, Grade, UserRef
+from bot.storage.schema import chats, subscriptions
 from bot.storage.sql import HEAD, _alembic_config, open_store
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
@@ -22,11 +23,16 @@ async def test_a_0004_database_is_upgraded_to_the_review_schema_with_its_data_in
     url = f"sqlite:///{tmp_path}/v4.db"
     old = await open_store(url, migrate=False)
     await old.migrate("0004")
-    group = await old.ensure_chat(ChatRef("telegram", "-100"), ChatKind.GROUP, language="en",
-                                  timezone="Europe/Berlin")
-    await old.subscribe(group.pk, dt.time(7, 30), "Europe/Berlin", NOW)
+    # Written with the 0004 columns only: today's store reads a chat's name 0004 lacks.
+    async with old.engine.begin() as conn:
+        group_pk = (await conn.execute(insert(chats).values(
+            platform="telegram", chat_id="-100", thread_id="", kind="group", language="en",
+            timezone="Europe/Berlin", created_at=NOW, packs="", tags=""))).inserted_primary_key[0]
+        await conn.execute(insert(subscriptions).values(
+            chat_pk=group_pk, local_time="07:30", active=True, paused_reason="", next_run_at=NOW,
+            updated_at=NOW))
     user_pk = await old.ensure_user(UserRef("telegram", "42", "Ann"))
-    day = await old.add_chat_day(group.pk, dt.date(2026, 3, 2), "q1", 0)
+    day = await old.add_chat_day(group_pk, dt.date(2026, 3, 2), "q1", 0)
     await old.record_grade(day.pk, user_pk, Grade.NOT_YET, NOW, dt.date(2026, 3, 2),
                            "Europe/Berlin")
     await old.close()
@@ -35,7 +41,8 @@ async def test_a_0004_database_is_upgraded_to_the_review_schema_with_its_data_in
     try:
         assert await upgraded.schema_revision() == HEAD
         chat = await upgraded.get_chat(ChatRef("telegram", "-100"))
-        assert chat is not None and chat.pk == group.pk and chat.timezone == "Europe/Berlin"
+        assert chat is not None and chat.pk == group_pk and chat.timezone == "Europe/Berlin"
+        assert chat.title == ""  # no name known yet: the next message from the group says it
         sub = await upgraded.get_subscription(chat.pk)
         assert sub is not None and sub.local_time == dt.time(7, 30)
         assert await upgraded.study_days(chat.pk, user_pk) == (dt.date(2026, 3, 2),)
@@ -58,7 +65,10 @@ async def test_the_review_tables_migrate_down_to_0004_and_up_again(tmp_path: Pat
             await conn.run_sync(lambda c: command.downgrade(_alembic_config(c), "0004"))
             names = {r[0] for r in (await conn.execute(text(
                 "select name from sqlite_master where type='table'"))).all()}
+            columns = {r[1] for r in (await conn.execute(text(
+                "PRAGMA table_info(chats)"))).all()}
         assert not names & {"review_cards", "reminders", "reminder_sends"}
+        assert "title" not in columns
         await store.migrate()
         assert await store.schema_revision() == HEAD
     finally:

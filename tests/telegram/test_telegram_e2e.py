@@ -229,9 +229,9 @@ async def test_grading_counts_the_day_and_streak_shows_it(
     h = await telegram()
     post = await subscribed_and_pushed(h)
     answer = await press(h, BOB, post, 1, 0)  # knew it
-    assert answer["text"] == t("zh", "graded", grade=t("zh", "grade_knew"), current=1)
+    assert answer["text"] == t("zh", "graded", grade=t("zh", "grade_knew"), n=1)
     again = await press(h, BOB, post, 1, 0)
-    assert again["text"] == t("zh", "grade_changed", grade=t("zh", "grade_knew"), current=1)
+    assert again["text"] == t("zh", "grade_changed", grade=t("zh", "grade_knew"), n=1)
     streak = await say(botapi, group_chat(GROUP), BOB, "/streak")
     assert t("zh", "streak_current", n=1) in visible_text(streak["text"])
 

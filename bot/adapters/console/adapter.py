@@ -73,7 +73,8 @@ class ConsoleAdapter:
     def _actor(self) -> Actor:
         chat, kind = self._chat()
         admin = kind is ChatKind.PRIVATE or self.user == USERS[0]
-        return Actor(chat, kind, UserRef(PLATFORM, self.user, self.user.capitalize()), admin)
+        return Actor(chat, kind, UserRef(PLATFORM, self.user, self.user.capitalize()), admin,
+                     self._t("console_group") if kind is ChatKind.GROUP else "")
 
     def prompt(self) -> str:
         where = "group" if self.in_group else "private"
@@ -150,7 +151,8 @@ class ConsoleAdapter:
             self.write(self._t("console_no_button", number=number))
             return
         user = self._actor().user
-        actor = Actor(shown.chat, shown.chat_kind, user, shown.chat_kind is ChatKind.PRIVATE)
+        actor = Actor(shown.chat, shown.chat_kind, user, shown.chat_kind is ChatKind.PRIVATE,
+                      self._t("console_group") if shown.chat_kind is ChatKind.GROUP else "")
         response = await self.service.handle_button(ButtonPress(actor, shown.button.payload))
         await self._answer(response, actor)
 

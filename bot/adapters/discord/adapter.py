@@ -55,8 +55,8 @@ PLATFORM = "discord"
 THREAD_EXISTS = 160004  # Discord's code for "a thread has already been created for this message"
 ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags", "answer",
                             "digest"})
-# Answered to the one who asked only: about them, not the channel.
-PERSONAL_COMMANDS = frozenset({"export", "forgetme"})
+# The user's own business: in a server their answers are ephemeral (the channel sees nothing).
+OWN_COMMANDS = frozenset({"review", "tz", "remind", "export", "forgetme"})
 CONTENT_LIMIT = 2000
 NO_MENTIONS = discord.AllowedMentions.none()
 # What the daily post needs in a channel; the README's invite URL carries this integer.
@@ -399,14 +399,16 @@ class DiscordAdapter:
         # The resolved channel option carries the member's permissions in that channel.
         perms = channel.permissions if channel is not None else interaction.permissions
         admin = perms.administrator or perms.manage_guild or perms.manage_channels
-        return Actor(ref, ChatKind.GROUP, _user_ref(user), admin)
+        name = getattr(channel if channel is not None else interaction.channel, "name", "")
+        return Actor(ref, ChatKind.GROUP, _user_ref(user), admin, f"#{name}" if name else "")
 
     async def run_command(self, interaction: discord.Interaction[Any], name: str,
                           args: tuple[str, ...],
                           channel: AppCommandChannel | None = None) -> None:
         actor = self._actor(interaction, channel)
         # A refusal is between the bot and the one who asked; the channel needn't see it.
-        quiet = (name in ADMIN_COMMANDS and not actor.is_admin) or name in PERSONAL_COMMANDS
+        quiet = (name in ADMIN_COMMANDS and not actor.is_admin) or (
+            name in OWN_COMMANDS and actor.chat_kind is not ChatKind.PRIVATE)
         if not await _defer(interaction, ephemeral=quiet):
             return
         try:

@@ -211,7 +211,35 @@ def build_commands(runner: CommandRunner) -> list[AnyCommand]:
         await runner.run_command(interaction, "help", ())
 
     return [_everywhere(c) for c in (subscribe, unsubscribe, today, streak, top, lang, pack, tags,
-                                     answer, digest, export, forgetme, help_)]
+                                     answer, digest, export, forgetme, help_,
+                                     *review_commands(runner))]
+
+
+def review_commands(runner: CommandRunner) -> list[AnyCommand]:
+    """/review, /tz, /remind: the user's own; in a server their answers are ephemeral."""
+
+    @app_commands.command(name=text("discord_cmd_review"),
+                          description=text("discord_desc_review"))
+    async def review(interaction: discord.Interaction[Any]) -> None:
+        await runner.run_command(interaction, "review", ())
+
+    @app_commands.command(name=text("discord_cmd_tz"), description=text("discord_desc_tz"))
+    @app_commands.rename(timezone=text("discord_opt_timezone"))
+    @app_commands.describe(timezone=text("discord_desc_timezone"))
+    @app_commands.autocomplete(timezone=zone_autocomplete)
+    async def tz(interaction: discord.Interaction[Any],
+                 timezone: Range[str, 1, 64] | None = None) -> None:
+        await runner.run_command(interaction, "tz", (timezone,) if timezone else ())
+
+    @app_commands.command(name=text("discord_cmd_remind"),
+                          description=text("discord_desc_remind"))
+    @app_commands.rename(time=text("discord_opt_time"))
+    @app_commands.describe(time=text("discord_desc_remind_time"))
+    async def remind(interaction: discord.Interaction[Any],
+                     time: Range[str, 1, 16] | None = None) -> None:
+        await runner.run_command(interaction, "remind", (time,) if time else ())
+
+    return [review, tz, remind]
 
 
 def _picked_a_channel(interaction: discord.Interaction[Any]) -> bool:

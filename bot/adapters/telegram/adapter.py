@@ -13,6 +13,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -75,8 +76,8 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags", "answer",
                             "digest"})
-MENU = ("today", "streak", "top", "subscribe", "unsubscribe", "pack", "tags", "lang", "export",
-        "forgetme", "help")
+MENU = ("today", "streak", "top", "review", "remind", "tz", "subscribe", "unsubscribe", "pack",
+        "tags", "lang", "answer", "digest", "export", "forgetme", "help")
 ALLOWED_UPDATES = ["message", "channel_post", "callback_query", "my_chat_member"]
 # A message the bot cannot edit any more: deleted, or too old for Telegram to allow it.
 EDIT_GONE_REASONS = ("message to edit not found", "message can't be edited",
@@ -379,7 +380,8 @@ class TelegramAdapter:
             response = await self.service.handle_text(actor, text)
         else:
             name, args = parsed
-            actor = await self._actor(message, admin_needed=name in ADMIN_COMMANDS)
+            actor = replace(await self._actor(message, admin_needed=name in ADMIN_COMMANDS),
+                            chat_title=chat.title or "")
             response = await self.service.handle_command(Command(actor, name or "?", args[:20]))
         await self._respond(response, actor)
 
@@ -497,7 +499,7 @@ class TelegramAdapter:
             ChatKind.CHANNEL if chat.type == Chat.CHANNEL else ChatKind.GROUP)
         user = _user_ref(query.from_user, chat)
         actor = Actor(ChatRef(PLATFORM, str(chat.id), thread), kind, user,
-                      kind is ChatKind.PRIVATE)
+                      kind is ChatKind.PRIVATE, chat.title or "")
         now = self.service.clock.now()
         key = (query.from_user.id, data)
         last = self._recent_reveals.get(key)

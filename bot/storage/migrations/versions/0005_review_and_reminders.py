@@ -1,4 +1,5 @@
-"""The review loop: a user's FSRS card per question, reminders and their claimed sends.
+"""The review loop: a user's FSRS card per question, reminders and their claimed sends, and
+the names of groups (a reminder says which group's streak ends).
 
 Revision ID: 0005
 Revises: 0004
@@ -16,6 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("chats") as batch:
+        # A group's name, as the platform last showed it: reminders name the group.
+        batch.add_column(sa.Column("title", sa.String(128), nullable=False, server_default=""))
     op.create_table(
         "review_cards",
         sa.Column("pk", sa.Integer, primary_key=True),
@@ -72,3 +76,5 @@ def downgrade() -> None:
     op.drop_table("reminder_sends")
     op.drop_table("reminders")
     op.drop_table("review_cards")
+    with op.batch_alter_table("chats") as batch:
+        batch.drop_column("title")
