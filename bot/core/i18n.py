@@ -461,6 +461,9 @@ _CATALOG: dict[str, dict[str, Text]] = {
         "en": {"one": "{n} study day (streaks in every group and here)",
                "other": "{n} study days (streaks in every group and here)"},
     },
+    "privacy_cards": {
+        "zh": "{n} 张复习卡片", "en": {"one": "{n} review card", "other": "{n} review cards"}},
+    "privacy_reminder": {"zh": "你的每日提醒", "en": "your daily reminder"},
     "privacy_other": {
         "zh": "其他 {n} 条记录", "en": {"one": "{n} other record", "other": "{n} other records"}},
     "privacy_private_chat": {

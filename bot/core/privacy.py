@@ -26,8 +26,10 @@ EXPORT_FORMAT = "studybot-export"
 EXPORT_VERSION = 1
 # Tables whose rows a user would call by their own name; the rest of what goes is summed up.
 _COUNTED = {"grades": "privacy_grades", "reveals": "privacy_reveals",
-            "study_days": "privacy_study_days"}
-_PRIVATE_CHAT_TABLES = frozenset({"chats", "subscriptions", "deliveries", "chat_days"})
+            "study_days": "privacy_study_days", "review_cards": "privacy_cards"}
+_PRIVATE_CHAT_TABLES = frozenset({"chats", "subscriptions", "deliveries", "chat_days",
+                                  "chat_jobs", "chat_job_sends"})
+_REMINDER_TABLES = frozenset({"reminders", "reminder_sends"})
 _PLATFORMS = {"telegram": "Telegram", "discord": "Discord", "console": "console"}
 
 
@@ -127,9 +129,11 @@ def _summary(counts: dict[str, int], lang: str) -> list[str]:
     items = [t(lang, key, n=counts[table]) for table, key in _COUNTED.items() if counts.get(table)]
     other = sum(n for table, n in counts.items()
                 if table not in _COUNTED and table not in _PRIVATE_CHAT_TABLES
-                and table != "users")
+                and table not in _REMINDER_TABLES and table != "users")
     if other:
         items.append(t(lang, "privacy_other", n=other))
+    if counts.get("reminders"):
+        items.append(t(lang, "privacy_reminder"))
     if counts.get("chats"):
         items.append(t(lang, "privacy_private_chat"))
     if counts.get("users"):

@@ -49,6 +49,7 @@ EXPECTED: dict[str, tuple[str, str, str]] = {
     "privacy_reveals": ("0 answers you viewed", "1 answer you viewed", "2 answers you viewed"),
     "privacy_study_days": ("0 study days", "1 study day", "2 study days"),
     "privacy_other": ("0 other records", "1 other record", "2 other records"),
+    "privacy_cards": ("0 review cards", "1 review card", "2 review cards"),
     "digest_row": ("(0 grades)", "(1 grade)", "(2 grades)"),
     "digest_streak": ("Ann 0 days", "Ann 1 day", "Ann 2 days"),
 }

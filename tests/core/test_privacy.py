@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import String, Text, select
 
+from bot.app import add_review
 from bot.core.actions import Action, Kind
 from bot.core.events import Actor, ButtonPress
 from bot.core.models import ChatKind, ChatRef, UserRef
 from bot.core.privacy import EXPORT_FORMAT, PrivacyService
+from bot.core.review import ReviewConfig
 from bot.core.study import StudyService
 from bot.storage.schema import metadata, users
 from bot.storage.sql import SqlStore
@@ -185,3 +187,18 @@ async def test_forgetme_for_someone_the_bot_knows_nothing_about_says_so(
     reply = await cmd(service, stranger, "forgetme")
     assert "没有保存" in text_of(reply) and not reply.public[0].buttons
     assert await store.get_chat(ChatRef("console", "dm-new")) is None
+
+
+async def test_forgetme_takes_the_review_cards_and_the_reminder_too(
+    service: StudyService, privacy: PrivacyService, store: SqlStore, clock: FakeClock,
+) -> None:
+    add_review(service, store, ReviewConfig())
+    await study_a_little(service, clock)
+    await cmd(service, bob_private(), "remind", "21:00")
+    await cmd(service, bob_private(), "tz", "Europe/Berlin")
+    asked = text_of(await cmd(service, bob_private(), "forgetme"))
+    assert "4 张复习卡片" in asked and "你的每日提醒" in asked
+    bob_pk = await store.find_user(BOB)
+    assert bob_pk is not None
+    await service.handle_button(ButtonPress(bob_private(), await confirm_button(service)))
+    assert await rows_naming(store, BOB, bob_pk) == []
