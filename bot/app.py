@@ -86,7 +86,8 @@ async def console_session(
 
     clock = clock or OffsetClock()
     app = await build_app(settings, clock)
-    console = ConsoleAdapter(app.service, out, clock, color=color, tick=app.scheduler.tick)
+    console = ConsoleAdapter(app.service, out, clock, color=color, tick=app.scheduler.tick,
+                             files=settings.console_files)
     app.service.register_messenger(console)
     app.scheduler.start()
     try:

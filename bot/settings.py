@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     http_listen: str = ""  # host:port of /healthz and /metrics; empty turns them off
+    console_files: Path | None = None  # where the console saves pictures; unset: a temp folder
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"

@@ -6,8 +6,9 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 
-from bot.core.messages import OutgoingMessage
+from bot.core.messages import Attachment, Button, OutgoingMessage
 from bot.core.models import ChatRef, PackSummary, Question
+from bot.core.text import paragraph
 
 
 class FakeClock:
@@ -84,3 +85,32 @@ class RecordingMessenger:
             raise self.failures.pop(0)
         self.sent.append((chat, message))
         return str(len(self.sent))
+
+
+def tiny_png(width: int, height: int, rgb: tuple[int, int, int] = (40, 160, 80)) -> bytes:
+    """A valid one-colour PNG, made by hand so adapter tests need no imaging library."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+
+
+def picture_message(text: str = "Your week", *, title: str = "Progress",
+                    buttons: tuple[tuple[Button, ...], ...] = ()) -> OutgoingMessage:
+    """A message carrying a small PNG, as a progress command would send it."""
+    return OutgoingMessage(title=title, blocks=(paragraph(text),), buttons=buttons,
+                           attachment=Attachment("progress.png", tiny_png(64, 32),
+                                                 "image/png", alt="A green square"))
+
+
+def document_message(text: str = "Your data") -> OutgoingMessage:
+    return OutgoingMessage(blocks=(paragraph(text),),
+                           attachment=Attachment("export.json", b'{"days": 3}',
+                                                 "application/json"))

@@ -152,6 +152,9 @@ _CATALOG: dict[str, dict[str, Text]] = {
         "zh": "还没有人打卡。给今天的题打个分，就能上榜！",
         "en": "Nobody has graded a question yet. Grade today's question to get on the board!",
     },
+    # ----- files, /stats, compact /streak and /top, /top hide|show (issue 14) -----
+    "console_file": {"zh": "📎 文件：{path}", "en": "📎 file: {path}"},
+    "console_picture": {"zh": "🖼 图片：{path}（{alt}）", "en": "🖼 picture: {path} ({alt})"},
     "lang_set": {"zh": "语言已切换为中文。", "en": "Language set to English."},
     "lang_usage": {
         "zh": "当前语言：中文。用法：/lang zh 或 /lang en",

@@ -110,6 +110,8 @@ class Sent:
 
     payload: JSON
     ephemeral: bool
+    files: list[JSON] = field(default_factory=list)  # uploads: filename, content_type, data,
+    # description (alt text)
 
     @property
     def id(self) -> int:
@@ -326,7 +328,7 @@ class FakeDiscord:
             if request.content_type == "application/json":
                 body = json.loads(raw or b"null")
             elif request.content_type.startswith("multipart/"):
-                body = {"multipart": True}
+                body = _multipart(request.headers["Content-Type"], raw)
         call = Call(request.method, path, body, dict(request.query),
                     request.headers.get("Authorization", ""))
         await self._record(call)
@@ -379,7 +381,7 @@ class FakeDiscord:
             if method == "POST":
                 if channel not in CHANNELS and channel not in DMS.values():
                     return _json({"message": "Unknown Channel", "code": 10003}, 404)
-                sent = Sent(self._message(channel, body, 0), False)
+                sent = Sent(self._message(channel, body, 0), False, body.get("_files") or [])
                 self.channel_messages.setdefault(channel, []).append(sent)
                 return _json(sent.payload)
         if m := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
@@ -407,7 +409,7 @@ class FakeDiscord:
                     flags = (flags & ~EPHEMERAL) | (EPHEMERAL if interaction.deferred_ephemeral
                                                     else 0)
                 sent = Sent(self._message(interaction.channel_id, body, flags),
-                            bool(flags & EPHEMERAL))
+                            bool(flags & EPHEMERAL), body.get("_files") or [])
                 interaction.replies.append(sent)
                 return _json(sent.payload)
         if method == "POST" and path == "/users/@me/channels":
@@ -421,7 +423,9 @@ class FakeDiscord:
                 "author": user_payload(BOT_ID, "studybot", bot=True),
                 "content": body.get("content") or "", "timestamp": _NOW,
                 "edited_timestamp": None, "tts": False, "mention_everyone": False,
-                "mentions": [], "mention_roles": [], "attachments": [],
+                "mentions": [], "mention_roles": [],
+                "attachments": [_attachment(channel_id, i, f) for i, f
+                                in enumerate(body.get("_files") or [])],
                 "embeds": body.get("embeds") or [], "pinned": False, "type": 0,
                 "flags": flags, "components": body.get("components") or []}
 
@@ -455,6 +459,37 @@ class FakeDiscord:
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready}))
         await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq),
                                       "d": guild_payload()}))
+
+
+def _multipart(content_type: str, raw: bytes) -> JSON:
+    """discord.py's upload form: `payload_json` (the message) and `files[n]` (the uploads),
+    their descriptions matched from the payload's `attachments` list."""
+    import email
+    import email.policy
+
+    form = email.message_from_bytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw, policy=email.policy.HTTP)
+    body: JSON = {}
+    files: list[JSON] = []
+    for part in form.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if name == "payload_json":
+            body = json.loads(data)
+        elif isinstance(name, str) and name.startswith("files["):
+            files.append({"filename": part.get_filename(), "data": data,
+                          "content_type": part.get_content_type()})
+    described = {int(a["id"]): a.get("description") for a in body.get("attachments") or []}
+    for index, file in enumerate(files):
+        file["description"] = described.get(index)
+    return body | {"_files": files}
+
+
+def _attachment(channel_id: int, index: int, file: JSON) -> JSON:
+    url = f"https://cdn.example/attachments/{channel_id}/{index}/{file['filename']}"
+    return {"id": str(1000 + index), "filename": file["filename"], "size": len(file["data"]),
+            "url": url, "proxy_url": url, "content_type": file["content_type"],
+            "description": file["description"]}
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -1,8 +1,10 @@
 """A small Telegram Bot API server on 127.0.0.1 for end-to-end tests of the real Application.
 
 It speaks just enough of the Bot API for the adapter: getMe, long-polling getUpdates, sendMessage
-(with HTML checked like Telegram does), answerCallbackQuery, getChatMember, setMyCommands and the
-webhook calls. Tests inject updates, queue errors, and read every call the bot made.
+(with HTML checked like Telegram does), sendPhoto and sendDocument (multipart uploads; the file
+kept as an `Upload`, the caption checked like message text), answerCallbackQuery, getChatMember,
+setMyCommands and the webhook calls. Tests inject updates, queue errors, and read every call the
+bot made.
 """
 
 from __future__ import annotations
@@ -29,10 +31,19 @@ from telegram import (
 BOT = User(id=999, is_bot=True, first_name="Study", username="StudyTestBot",
            can_join_groups=True, can_read_all_group_messages=False,
            supports_inline_queries=False)
-TEXT_FIELDS = {"text", "url", "callback_query_id", "language_code", "secret_token"}
+TEXT_FIELDS = {"text", "caption", "url", "callback_query_id", "language_code", "secret_token"}
 _BAD_ENTITY = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});)")
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre",
                 "a", "blockquote", "tg-spoiler", "span", "tg-emoji"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the bot uploaded in a multipart form field."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass
@@ -145,12 +156,16 @@ class FakeBotApi:
             return _error(400, "Bad Request: message text is empty")
         if len(text.encode("utf-16-le")) // 2 > 4096:
             return _error(400, "Bad Request: message is too long")
-        chat_type = "private" if chat_id > 0 else "supergroup"
+        return self._delivered(params, {"text": text})
+
+    def _delivered(self, params: Mapping[str, Any], content: dict[str, Any]) -> dict[str, Any]:
+        """The message as posted in its chat (and topic), with its keyboard."""
+        chat_id = int(params["chat_id"])
         message: dict[str, Any] = {
             "message_id": next(self._message_ids), "date": _now(),
-            "chat": {"id": chat_id, "type": chat_type, "title": "Study group"}
+            "chat": {"id": chat_id, "type": "supergroup", "title": "Study group"}
             if chat_id < 0 else {"id": chat_id, "type": "private", "first_name": "User"},
-            "from": BOT.to_dict(), "text": text,
+            "from": BOT.to_dict(), **content,
         }
         if params.get("message_thread_id"):
             message["message_thread_id"] = int(params["message_thread_id"])
@@ -159,6 +174,40 @@ class FakeBotApi:
             message["reply_markup"] = params["reply_markup"]
         self.delivered.append(chat_id)
         return _ok(message)
+
+    async def _api_sendPhoto(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        upload = params.get("photo")
+        if not isinstance(upload, Upload) or not upload.data.startswith(b"\x89PNG\r\n\x1a\n"):
+            return _error(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        width, height = png_size(upload.data)
+        if width + height > 10000 or max(width, height) > 20 * min(width, height):
+            return _error(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        photo = [{"file_id": f"photo{len(self.calls)}", "file_unique_id": f"u{len(self.calls)}",
+                  "width": width, "height": height, "file_size": len(upload.data)}]
+        return self._file_message(params, "photo", photo)
+
+    async def _api_sendDocument(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        upload = params.get("document")
+        if not isinstance(upload, Upload) or not upload.data:
+            return _error(400, "Bad Request: file must be non-empty")
+        document = {"file_id": f"doc{len(self.calls)}", "file_unique_id": f"u{len(self.calls)}",
+                    "file_name": upload.filename, "mime_type": upload.content_type,
+                    "file_size": len(upload.data)}
+        return self._file_message(params, "document", document)
+
+    def _file_message(self, params: Mapping[str, Any], kind: str, file: Any) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        if chat_id in self.blocked_users:
+            return _error(403, "Forbidden: bot can't initiate conversation with a user")
+        caption = str(params.get("caption", ""))
+        if caption and params.get("parse_mode") == "HTML":
+            checked = _check_html(caption)
+            if checked.startswith("!"):
+                return _error(400, "Bad Request: can't parse entities: " + checked[1:])
+            caption = checked
+        if len(caption.encode("utf-16-le")) // 2 > 1024:
+            return _error(400, "Bad Request: message caption is too long")
+        return self._delivered(params, {kind: file} | ({"caption": caption} if caption else {}))
 
     async def _api_answerCallbackQuery(self, params: Mapping[str, Any]) -> dict[str, Any]:
         return _ok(True)
@@ -221,6 +270,12 @@ class FakeBotApi:
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """sendMessage calls that succeeded or not, optionally to one chat."""
         return [c.params for c in self.calls if c.method == "sendMessage"
+                and (chat_id is None or int(c.params["chat_id"]) == chat_id)]
+
+    def files(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """sendPhoto and sendDocument calls, optionally to one chat, in order."""
+        return [c.params | {"method": c.method} for c in self.calls
+                if c.method in ("sendPhoto", "sendDocument")
                 and (chat_id is None or int(c.params["chat_id"]) == chat_id)]
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
@@ -323,6 +378,11 @@ def buttons(params: Mapping[str, Any]) -> list[list[dict[str, Any]]]:
 # ----- helpers ----------------------------------------------------------------------------------
 
 
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk."""
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 def _now() -> int:
     return int(dt.datetime.now(dt.UTC).timestamp())
 
@@ -349,6 +409,9 @@ async def _params(request: web.Request) -> dict[str, Any]:
     raw = await request.post() if request.can_read_body else request.query
     params: dict[str, Any] = {}
     for key, value in raw.items():
+        if isinstance(value, web.FileField):
+            params[key] = Upload(value.filename, value.content_type, value.file.read())
+            continue
         if key in TEXT_FIELDS or not isinstance(value, str):
             params[key] = value
             continue

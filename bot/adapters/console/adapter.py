@@ -9,15 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 from bot.adapters.console.render import flat_buttons, render, safe
 from bot.clock import OffsetClock
 from bot.core.events import Actor, ButtonPress, Command, parse_command
 from bot.core.i18n import t
-from bot.core.messages import Button, OutgoingMessage, Response
+from bot.core.messages import Attachment, Button, OutgoingMessage, Response
 from bot.core.models import ChatKind, ChatRef, UserRef
 from bot.core.study import MAX_INPUT, StudyService
 
@@ -26,6 +28,7 @@ GROUP = ChatRef(PLATFORM, "group")
 USERS = ("alice", "bob")  # alice admins the group; bob is a plain member
 
 _DELTA = re.compile(r"^\+?(\d{1,4})([mhd])$")
+_SAFE_NAME = re.compile(r"[^\w.-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,8 @@ class ConsoleAdapter:
 
     def __init__(self, service: StudyService, out: TextIO, clock: OffsetClock | None = None,
                  *, color: bool = False,
-                 tick: Callable[[], Awaitable[object]] | None = None) -> None:
+                 tick: Callable[[], Awaitable[object]] | None = None,
+                 files: Path | None = None) -> None:
         self.service = service
         self.out = out
         self.clock = clock
@@ -52,6 +56,10 @@ class ConsoleAdapter:
         self._buttons: dict[int, _Shown] = {}
         self._numbers = itertools.count(1)
         self._message_ids = itertools.count(1)
+        # Where pictures and files are saved (STUDYBOT_CONSOLE_FILES); without the setting, a
+        # folder of its own under the system's temp folder, made when the first file arrives.
+        self.files = files
+        self._file_numbers = itertools.count(1)
 
     # ----- where we are -----------------------------------------------------------------------
 
@@ -187,7 +195,22 @@ class ConsoleAdapter:
         for number, button in zip(numbers, flat_buttons(message), strict=True):
             self._buttons[number] = _Shown(button, chat, kind)
         text = render(message, numbers[0] if numbers else 0, color=self.color)
+        if message.attachment is not None:
+            text = "\n".join(p for p in (text, self._save(message.attachment)) if p)
         self.write(f"{header}\n{text}" if header else text)
+
+    def _save(self, attachment: Attachment) -> str:
+        """Write the file where the user can open it; the line that says where."""
+        if self.files is None:
+            self.files = Path(tempfile.mkdtemp(prefix="studybot-console-"))
+        self.files.mkdir(parents=True, exist_ok=True)
+        # Numbered, so a second picture never overwrites the first one of the session.
+        name = _SAFE_NAME.sub("_", Path(attachment.filename).name).strip("._") or "file"
+        path = self.files / f"{next(self._file_numbers):03d}-{name}"
+        path.write_bytes(attachment.data)
+        if attachment.is_picture:
+            return self._t("console_picture", path=path, alt=safe(attachment.alt) or name)
+        return self._t("console_file", path=path)
 
     def write(self, text: str) -> None:
         self.out.write(text + "\n")

@@ -26,7 +26,13 @@ from discord.utils import MISSING
 
 from bot.adapters import StartError
 from bot.adapters.discord.commands import CatalogTranslator, build_commands
-from bot.adapters.discord.render import CUSTOM_ID_TEMPLATE, StudyButton, clip, render
+from bot.adapters.discord.render import (
+    CUSTOM_ID_TEMPLATE,
+    DiscordMessage,
+    StudyButton,
+    clip,
+    render,
+)
 from bot.adapters.limits import SteadyRate
 from bot.core.events import Actor, ButtonPress, Command
 from bot.core.i18n import t
@@ -292,7 +298,7 @@ class DiscordAdapter:
             async with asyncio.timeout(self.send_timeout) as attempt.deadline:
                 for part in render(message):
                     async with self.throttle:
-                        sent = await channel.send(**_message_kwargs(part.embeds, part.view()))
+                        sent = await channel.send(**_message_kwargs(part))
                     first = first or str(sent.id)
                     attempt.state = "idle"
         except TimeoutError:
@@ -406,7 +412,7 @@ class DiscordAdapter:
                                        + [(m, True) for m in response.private]):
                 for part in render(message):
                     await interaction.followup.send(
-                        ephemeral=ephemeral, **_message_kwargs(part.embeds, part.view()))
+                        ephemeral=ephemeral, **_message_kwargs(part))
                     sent += 1
             if response.toast and not response.private:
                 await interaction.followup.send(content=clip(response.toast, CONTENT_LIMIT),
@@ -518,10 +524,10 @@ def _request_tracer() -> aiohttp.TraceConfig:
     return tracer
 
 
-def _message_kwargs(embeds: tuple[discord.Embed, ...],
-                    view: discord.ui.View | None) -> dict[str, Any]:
-    return {"embeds": list(embeds), "view": view if view is not None else MISSING,
-            "allowed_mentions": NO_MENTIONS}
+def _message_kwargs(part: DiscordMessage) -> dict[str, Any]:
+    view, file = part.view(), part.file()
+    return {"embeds": list(part.embeds), "view": view if view is not None else MISSING,
+            "file": file if file is not None else MISSING, "allowed_mentions": NO_MENTIONS}
 
 
 def _user_ref(user: discord.abc.User) -> UserRef:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from typing import Any, Protocol
 import discord
 
 from bot.core.actions import Kind
-from bot.core.messages import Button, OutgoingMessage
+from bot.core.messages import Attachment, Button, OutgoingMessage
 from bot.core.text import Block, Span, split_blocks
 
 # Discord's documented limits (https://discord.com/developers/docs/resources/message#embed-object)
@@ -29,6 +30,9 @@ CUSTOM_ID_PREFIX = "sb:"
 CUSTOM_ID_TEMPLATE = r"sb:(?P<payload>[A-Za-z0-9_-]{1,64})"
 _PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ZWSP = "\u200b"
+ALT_LIMIT = 1024  # an attachment's description (alt text)
+FILENAME_LIMIT = 100
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class ButtonHandler(Protocol):
@@ -66,9 +70,25 @@ class DiscordMessage:
 
     embeds: tuple[discord.Embed, ...]
     buttons: tuple[tuple[Button, ...], ...] = ()
+    attachment: Attachment | None = None  # on the first part only
 
     def view(self) -> discord.ui.View | None:
         return build_view(self.buttons)
+
+    def file(self) -> discord.File | None:
+        """A fresh upload each call: discord.py reads (and closes) a File as it sends it."""
+        if self.attachment is None:
+            return None
+        return discord.File(io.BytesIO(self.attachment.data),
+                            filename=file_name(self.attachment.filename),
+                            description=clip(self.attachment.alt, ALT_LIMIT) or None)
+
+
+def file_name(name: str) -> str:
+    """A name Discord keeps as given, so `attachment://name` finds the file: letters, digits,
+    dot, dash and underscore only."""
+    cleaned = _UNSAFE_NAME.sub("_", name).strip("._") or "file"
+    return cleaned[-FILENAME_LIMIT:]
 
 
 # ----- text --------------------------------------------------------------------------------------
@@ -195,6 +215,10 @@ def render(message: OutgoingMessage) -> list[DiscordMessage]:
         embeds.append(embed)
     if footer:
         embeds[-1].set_footer(text=footer)
+    attachment = message.attachment
+    if attachment is not None and attachment.is_picture:
+        # The picture is shown inside the first embed rather than as a loose file above it.
+        embeds[0].set_image(url=f"attachment://{file_name(attachment.filename)}")
 
     messages: list[list[discord.Embed]] = [[]]
     size = 0
@@ -207,7 +231,8 @@ def render(message: OutgoingMessage) -> list[DiscordMessage]:
         messages[-1].append(embed)
         size += length
     rows = button_rows(message.buttons)
-    return [DiscordMessage(tuple(group), rows if i == len(messages) - 1 else ())
+    return [DiscordMessage(tuple(group), rows if i == len(messages) - 1 else (),
+                           attachment if i == 0 else None)
             for i, group in enumerate(messages)]
 
 

@@ -52,11 +52,11 @@ from telegram.ext import (
 
 from bot.adapters import StartError
 from bot.adapters.limits import SteadyRate
-from bot.adapters.telegram.render import Rendered, render
+from bot.adapters.telegram.render import Rendered, escape, render, render_with_file
 from bot.adapters.telegram.transport import AiohttpRequest
 from bot.core.events import Actor, ButtonPress, Command, parse_command
 from bot.core.i18n import LANGUAGES, catalog_keys, t
-from bot.core.messages import OutgoingMessage, Response
+from bot.core.messages import Attachment, OutgoingMessage, Response
 from bot.core.models import ChatKind, ChatRef, UserRef
 from bot.core.ports import ChatGone, ChatMoved, DeliveryError, SendTimedOut, TemporaryFailure
 from bot.core.study import MAX_INPUT, StudyService
@@ -238,14 +238,25 @@ class TelegramAdapter:
     # ----- Messenger: scheduled posts ---------------------------------------------------------
 
     async def send(self, chat: ChatRef, message: OutgoingMessage) -> str:
-        ids = await self._post(chat, render(message))
+        ids = await self._deliver(chat, message)
         return ids[0]
 
-    async def _post(self, chat: ChatRef, chunks: Sequence[Rendered]) -> list[str]:
+    async def _deliver(self, chat: ChatRef, message: OutgoingMessage) -> list[str]:
+        """One core message: its file with the text as caption (what does not fit follows as
+        messages), or the text alone."""
+        if message.attachment is None:
+            return await self._post(chat, render(message))
+        caption, rest = render_with_file(message)
+        ids = await self._post(chat, [caption], message.attachment)
+        return ids + await self._post(chat, rest)
+
+    async def _post(self, chat: ChatRef, chunks: Sequence[Rendered],
+                    attachment: Attachment | None = None) -> list[str]:
         ids: list[str] = []
         for chunk in chunks:
             try:
-                sent = await self._call(lambda c=chunk: self._send_chunk(chat, c))  # type: ignore[misc]
+                sent = await self._call(  # type: ignore[misc]
+                    lambda c=chunk: self._send_chunk(chat, c, attachment))
             except ChatMigrated as moved:
                 raise ChatMoved(ChatRef(PLATFORM, str(moved.new_chat_id), chat.thread_id)) from None
             except Forbidden as error:
@@ -264,16 +275,31 @@ class TelegramAdapter:
             ids.append(str(sent.message_id))
         return ids
 
-    def _send_chunk(self, chat: ChatRef, chunk: Rendered) -> Awaitable[Message]:
+    def _send_chunk(self, chat: ChatRef, chunk: Rendered,
+                    attachment: Attachment | None = None) -> Awaitable[Message]:
         markup = None
         if chunk.keyboard:
             markup = InlineKeyboardMarkup([
                 [InlineKeyboardButton(b.label, callback_data=b.payload) for b in row]
                 for row in chunk.keyboard
             ])
+        thread = int(chat.thread_id) if chat.thread_id else None
+        if attachment is not None:
+            # Telegram has no alt text: the caption is what describes the file.
+            shown = chunk.html.strip().strip("\u2063")  # render() marks an empty text with it
+            caption = shown or escape(attachment.alt[:1000]) or None
+            if attachment.is_picture:
+                return self.app.bot.send_photo(
+                    chat_id=int(chat.chat_id), photo=attachment.data,
+                    filename=attachment.filename, caption=caption, parse_mode=ParseMode.HTML,
+                    message_thread_id=thread, reply_markup=markup)
+            return self.app.bot.send_document(
+                chat_id=int(chat.chat_id), document=attachment.data,
+                filename=attachment.filename, caption=caption, parse_mode=ParseMode.HTML,
+                message_thread_id=thread, reply_markup=markup)
         return self.app.bot.send_message(
             chat_id=int(chat.chat_id), text=chunk.html, parse_mode=ParseMode.HTML,
-            message_thread_id=int(chat.thread_id) if chat.thread_id else None,
+            message_thread_id=thread,
             reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True))
 
     async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
@@ -382,10 +408,10 @@ class TelegramAdapter:
 
     async def _reply(self, chat: ChatRef, message: OutgoingMessage) -> None:
         try:
-            await self._post(chat, render(message))
+            await self._deliver(chat, message)
         except ChatMoved as moved:
             await self.service.chat_moved(chat, moved.new_chat)
-            await self._post(moved.new_chat, render(message))
+            await self._deliver(moved.new_chat, message)
         except ChatGone as gone:
             await self.service.chat_gone(chat, f"gone: {gone}")
         except DeliveryError as error:
@@ -398,7 +424,7 @@ class TelegramAdapter:
         target = ChatRef(PLATFORM, str(user_id))
         try:
             for message in messages:
-                await self._post(target, render(message))
+                await self._deliver(target, message)
         except (ChatGone, DeliveryError) as error:
             if not quiet:
                 log.warning("telegram: could not write to user %s: %s", user_id, error)

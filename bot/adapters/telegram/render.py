@@ -18,6 +18,7 @@ from bot.core.messages import Button, OutgoingMessage
 from bot.core.text import Block, Span, split_blocks
 
 MAX_TEXT = 4096
+MAX_CAPTION = 1024  # a photo's or document's caption, counted like message text
 MAX_BUTTON_LABEL = 64  # Telegram shows little more on a phone; longer labels are clipped
 MAX_CALLBACK_DATA = 64  # bytes
 
@@ -54,6 +55,23 @@ def render(message: OutgoingMessage, limit: int = MAX_TEXT) -> list[Rendered]:
     out = [Rendered(text) for text in texts[:-1]]
     out.append(Rendered(texts[-1] or "\u2063", keyboard))  # Telegram rejects an empty text
     return out
+
+
+def render_with_file(message: OutgoingMessage) -> tuple[Rendered, list[Rendered]]:
+    """The caption sent with the message's file, and the messages that follow it.
+
+    The whole message is the caption when it fits Telegram's 1024 characters; otherwise the
+    caption is the title alone and the body follows as ordinary messages, buttons on the last.
+    """
+    whole = render(message)
+    if len(whole) == 1 and utf16_len(visible_text(whole[0].html)) <= MAX_CAPTION:
+        return whole[0], []
+    title = message.title if utf16_len(message.title) <= MAX_CAPTION else (
+        message.title[: MAX_CAPTION // 2 - 1] + "…")
+    caption = f"<b>{escape(title)}</b>" if title else ""
+    rest = render(OutgoingMessage(blocks=message.blocks, buttons=message.buttons,
+                                  footer=message.footer))
+    return Rendered(caption), rest
 
 
 def _join(first: str, second: str) -> str:

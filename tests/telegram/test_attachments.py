@@ -1,0 +1,89 @@
+"""Files on Telegram: a picture goes out as sendPhoto, any other file as sendDocument, with the
+message text as caption (what does not fit Telegram's 1024 characters follows as messages)."""
+
+from __future__ import annotations
+
+from bot.adapters.telegram.render import visible_text
+from bot.core.events import Command
+from bot.core.messages import Button, OutgoingMessage, Response
+from bot.core.models import Chat, ChatRef
+from bot.core.text import paragraph
+from tests.fakes import document_message, picture_message, tiny_png
+from tests.telegram.conftest import HarnessFactory
+from tests.telegram.fake_botapi import FakeBotApi, buttons, group_chat, png_size, user
+
+GROUP = -1001234
+BOB = 22
+
+
+async def test_a_picture_is_sent_as_a_photo_captioned_with_the_text_and_its_buttons(
+    telegram: HarnessFactory, botapi: FakeBotApi
+) -> None:
+    h = await telegram()
+    row = (Button("Again", "rv-1"),)
+    await h.adapter.send(ChatRef("telegram", str(GROUP)),
+                         picture_message("Five days this month", buttons=(row,)))
+    [photo] = botapi.files(GROUP)
+    assert photo["method"] == "sendPhoto" and photo["photo"].filename == "progress.png"
+    assert photo["photo"].data == tiny_png(64, 32)
+    assert visible_text(photo["caption"]) == "Progress\n\nFive days this month"
+    assert [b["text"] for b in buttons(photo)[0]] == ["Again"]
+    assert botapi.sent(GROUP) == []  # nothing more than the photo
+
+
+async def test_a_text_longer_than_a_caption_follows_the_photo_as_a_message(
+    telegram: HarnessFactory, botapi: FakeBotApi
+) -> None:
+    h = await telegram()
+    long_text = "第" * 1500
+    row = (Button("Again", "rv-1"),)
+    await h.adapter.send(ChatRef("telegram", str(GROUP)),
+                         picture_message(long_text, buttons=(row,)))
+    [photo] = botapi.files(GROUP)
+    assert visible_text(photo["caption"]) == "Progress" and not buttons(photo)
+    [rest] = botapi.sent(GROUP)
+    assert visible_text(rest["text"]) == long_text
+    assert [b["text"] for b in buttons(rest)[0]] == ["Again"]
+
+
+async def test_a_file_that_is_not_a_picture_is_sent_as_a_document(
+    telegram: HarnessFactory, botapi: FakeBotApi
+) -> None:
+    h = await telegram()
+    await h.adapter.send(ChatRef("telegram", str(GROUP)), document_message("Your data"))
+    [document] = botapi.files(GROUP)
+    assert document["method"] == "sendDocument"
+    assert document["document"].filename == "export.json"
+    assert document["document"].data == b'{"days": 3}'
+    assert visible_text(document["caption"]) == "Your data"
+
+
+async def test_a_picture_without_text_is_captioned_with_its_alt_text(
+    telegram: HarnessFactory, botapi: FakeBotApi
+) -> None:
+    h = await telegram()
+    bare = picture_message()
+    await h.adapter.send(ChatRef("telegram", str(GROUP)),
+                         OutgoingMessage(attachment=bare.attachment))
+    [photo] = botapi.files(GROUP)
+    assert photo["caption"] == "A green square"
+    assert png_size(photo["photo"].data) == (64, 32)
+
+
+async def test_a_private_picture_asked_for_in_a_group_reaches_only_the_users_private_chat(
+    telegram: HarnessFactory, botapi: FakeBotApi
+) -> None:
+    h = await telegram()
+
+    async def picture(command: Command, chat: Chat) -> Response:
+        return Response(public=(OutgoingMessage(blocks=(paragraph("Sent to you"),)),),
+                        private=(picture_message("Only yours"),))
+
+    h.app.service.add_command("picture", picture)
+    botapi.push({"message": {"message_id": 1, "date": 0, "chat": group_chat(GROUP),
+                             "from": user(BOB), "text": "/picture",
+                             "entities": [{"type": "bot_command", "offset": 0, "length": 8}]}})
+    [photo] = await botapi.wait_for("sendPhoto", chat_id=BOB)
+    assert visible_text(photo["caption"]) == "Progress\n\nOnly yours"
+    assert botapi.files(GROUP) == []
+    assert visible_text(botapi.sent(GROUP)[0]["text"]) == "Sent to you"
