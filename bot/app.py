@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.clock import OffsetClock
 from bot.content.packs import load_bank
+from bot.core import progress
 from bot.core.actions import ActionCodec
 from bot.core.ports import Clock
 from bot.core.push import PushConfig
@@ -65,6 +66,7 @@ async def build_app(settings: Settings, clock: Clock) -> App:
                       retention=dt.timedelta(days=settings.retention_days),
                       idle=dt.timedelta(seconds=settings.tick_seconds))
     service = StudyService(store, bank, clock, codec, config, push)
+    progress.install(service)
     journal = FileJournal(settings.outbox_journal or default_journal_path(settings.database_url))
     service.push.outbox.journal = journal
     service.push.sole_instance = sole

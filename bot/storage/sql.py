@@ -32,6 +32,7 @@ from bot.core.models import (
     Subscription,
     UserRef,
 )
+from bot.storage.progress import ProgressStoreMixin
 from bot.storage.push import PushStoreMixin
 from bot.storage.schema import (
     bot_state,
@@ -323,7 +324,7 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-class SqlStore(PushStoreMixin):
+class SqlStore(PushStoreMixin, ProgressStoreMixin):
     def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
         self.engine = engine
         self.reader = reader or engine

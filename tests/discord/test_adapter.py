@@ -211,8 +211,8 @@ async def test_commands_are_synced_globally_with_chinese_localizations(
     bot: DiscordAdapter, fake: FakeDiscord,
 ) -> None:
     commands = {c["name"]: c for c in fake.commands[None]}
-    assert set(commands) == {"subscribe", "unsubscribe", "today", "streak", "top", "lang", "pack",
-                             "tags", "help"}
+    assert set(commands) == {"subscribe", "unsubscribe", "today", "streak", "top", "stats", "lang",
+                             "pack", "tags", "help"}
     subscribe_ = commands["subscribe"]
     assert subscribe_["name_localizations"]["zh-CN"] == "订阅"
     assert int(subscribe_["default_member_permissions"]) == MANAGE_CHANNELS
@@ -228,7 +228,7 @@ async def test_with_a_development_server_set_commands_are_synced_there(
 ) -> None:
     adapter = await start_adapter(service, settings.model_copy(update={"discord_guild": GUILD_ID}))
     try:
-        assert None not in fake.commands and len(fake.commands[GUILD_ID]) == 9
+        assert None not in fake.commands and len(fake.commands[GUILD_ID]) == 10
         # The copies answer too: Discord names the server in the interaction of a server command.
         interaction = await fake.slash(ALICE, GENERAL, "help")
         assert "可用命令" in (await fake.answered(interaction))[0].text

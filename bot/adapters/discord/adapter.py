@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags"})
+# A member's own record is theirs: in a server only they see it (/stats group is the channel's).
+PERSONAL_COMMANDS = frozenset({"stats"})
 CONTENT_LIMIT = 2000
 NO_MENTIONS = discord.AllowedMentions.none()
 # What the daily post needs in a channel; the README's invite URL carries this integer.
@@ -345,7 +347,9 @@ class DiscordAdapter:
                           channel: AppCommandChannel | None = None) -> None:
         actor = self._actor(interaction, channel)
         # A refusal is between the bot and the one who asked; the channel needn't see it.
-        quiet = name in ADMIN_COMMANDS and not actor.is_admin
+        quiet = (name in ADMIN_COMMANDS and not actor.is_admin) or (
+            name in PERSONAL_COMMANDS and actor.chat_kind is ChatKind.GROUP
+            and args[:1] != ("group",))
         if not await _defer(interaction, ephemeral=quiet):
             return
         try:

@@ -154,6 +154,16 @@ def build_commands(runner: CommandRunner) -> list[AnyCommand]:
     async def top(interaction: discord.Interaction[Any]) -> None:
         await runner.run_command(interaction, "top", ())
 
+    @app_commands.command(name=text("discord_cmd_stats"),
+                          description=text("discord_desc_stats"))
+    @app_commands.rename(view=text("discord_opt_view"))
+    @app_commands.describe(view=text("discord_desc_view"))
+    @app_commands.choices(view=[Choice(name=text("discord_choice_year"), value="year"),
+                                Choice(name=text("discord_choice_group"), value="group")])
+    async def stats(interaction: discord.Interaction[Any],
+                    view: Choice[str] | None = None) -> None:
+        await runner.run_command(interaction, "stats", (view.value,) if view else ())
+
     @app_commands.command(name=text("discord_cmd_lang"), description=text("discord_desc_lang"))
     @app_commands.rename(language=text("discord_opt_language"))
     @app_commands.describe(language=text("discord_desc_language"))
@@ -181,8 +191,8 @@ def build_commands(runner: CommandRunner) -> list[AnyCommand]:
     async def help_(interaction: discord.Interaction[Any]) -> None:
         await runner.run_command(interaction, "help", ())
 
-    return [_everywhere(c) for c in (subscribe, unsubscribe, today, streak, top, lang, pack, tags,
-                                     help_)]
+    return [_everywhere(c) for c in (subscribe, unsubscribe, today, streak, top, stats, lang,
+                                     pack, tags, help_)]
 
 
 def _picked_a_channel(interaction: discord.Interaction[Any]) -> bool:
