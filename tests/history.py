@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 
 from bot.core.events import Actor, ButtonPress, Command
-from bot.core.models import Grade, Question
+from bot.core.models import ChatKind, ChatRef, Grade, Question, UserRef
 from bot.core.study import StudyService
 from tests.fakes import FakeClock
 
@@ -38,3 +38,9 @@ async def study_on(service: StudyService, clock: FakeClock, actor: Actor,
 def days_back(today: dt.date, *offsets: int) -> list[dt.date]:
     """The days `offsets` days before `today`, oldest first."""
     return sorted(today - dt.timedelta(days=n) for n in offsets)
+
+
+def group_member(platform: str, chat_id: object, user_id: object, name: str) -> Actor:
+    """A plain member of a group on a platform, as its adapter would name them."""
+    return Actor(ChatRef(platform, str(chat_id)), ChatKind.GROUP,
+                 UserRef(platform, str(user_id), name), False)

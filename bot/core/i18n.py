@@ -127,8 +127,10 @@ _CATALOG: dict[str, dict[str, Text]] = {
         "en": "The question bank is empty: check the content folder.",
     },
     "streak_title": {"zh": "🔥 {name} 的连续打卡", "en": "🔥 {name}'s streak"},
-    "streak_current": {"zh": "当前连续：{n} 天", "en": "Current streak: {n} days"},
-    "streak_longest": {"zh": "最长连续：{n} 天", "en": "Longest streak: {n} days"},
+    "streak_current": {"zh": "当前连续：{n} 天", "en": {"one": "Current streak: {n} day",
+                                                       "other": "Current streak: {n} days"}},
+    "streak_longest": {"zh": "最长连续：{n} 天", "en": {"one": "Longest streak: {n} day",
+                                                       "other": "Longest streak: {n} days"}},
     "streak_total": {"zh": "累计打卡：{n} 天", "en": "Days done in total: {n}"},
     "streak_done": {"zh": "今天：已完成 ✔", "en": "Today: done ✔"},
     "streak_todo": {
@@ -141,7 +143,8 @@ _CATALOG: dict[str, dict[str, Text]] = {
     },
     "streak_frozen": {
         "zh": "本次连续中用掉补签卡 {n} 张。",
-        "en": "{n} missed day(s) in this streak were covered by freezes.",
+        "en": {"one": "{n} missed day in this streak was covered by a freeze.",
+               "other": "{n} missed days in this streak were covered by freezes."},
     },
     "top_title": {"zh": "🏆 排行榜", "en": "🏆 Leaderboard"},
     "top_row": {

@@ -19,7 +19,7 @@ from bot.core.messages import Attachment, OutgoingMessage, Response, say
 from bot.core.models import Chat, ChatKind, Grade, UserRef
 from bot.core.ports import Clock, QuestionBank
 from bot.core.study import StudyService, _display, _text
-from bot.core.text import Block, bullet, card, paragraph
+from bot.core.text import Block, card, paragraph
 from bot.pictures import heatmap
 
 WEEKS = 26
@@ -180,22 +180,23 @@ class ProgressService:
         if not week:
             return OutgoingMessage(title=t(lang, "stats_group_title"),
                                    blocks=(summary, paragraph(t(lang, "stats_group_none"))))
-        rows: list[Block] = []
+        rows: list[str] = []
         hardest: tuple[Shares, str] | None = None
         for day, question_id, grades in week:
             title = self._question_title(question_id, lang)
             date = format_skeleton("MMMd", day, locale=lang)
             if not grades:
-                rows.append(bullet(t(lang, "stats_group_row_ungraded", date=date, title=title)))
+                rows.append(t(lang, "stats_group_row_ungraded", date=date, title=title))
                 continue
             shares = Shares.of(grades)
-            rows.append(bullet(t(lang, "stats_group_row", date=date, title=title,
-                                 shares=shares.text(lang),
-                                 grades=t(lang, "stats_grades", n=shares.count))))
+            rows.append(t(lang, "stats_group_row", date=date, title=title,
+                          shares=shares.text(lang),
+                          grades=t(lang, "stats_grades", n=shares.count)))
             if hardest is None or (shares.score, -shares.count) < (hardest[0].score,
                                                                    -hardest[0].count):
                 hardest = (shares, title)
-        blocks = [summary, paragraph(t(lang, "stats_group_questions"), bold=True), *rows]
+        blocks = [summary, card(t(lang, "stats_group_questions"), *(f"• {row}" for row in rows),
+                                bold_first=True)]
         if hardest is not None:
             blocks.append(paragraph(t(lang, "stats_group_hardest", title=hardest[1],
                                       shares=hardest[0].text(lang))))

@@ -20,7 +20,7 @@ from bot.core.models import Chat, ChatDay, ChatKind, ChatRef, Grade, GradeOutcom
 from bot.core.ports import Clock, MembershipCheck, Messenger, QuestionBank, Store
 from bot.core.push import PushConfig, PushPipeline, PushReport
 from bot.core.push_model import History
-from bot.core.text import Block, bullet, paragraph, parse_markdown
+from bot.core.text import Block, bullet, card, paragraph, parse_markdown
 
 log = logging.getLogger(__name__)
 
@@ -240,21 +240,23 @@ class StudyService:
         now = self.clock.now()
         today = streaks.study_day(now, chat.timezone, self.config.rollover_hour)
         status = streaks.compute(await self.store.study_days(chat.pk, user_pk), today)
-        blocks = [
-            paragraph(t(lang, "streak_current", n=status.current), bold=True),
-            paragraph(t(lang, "streak_longest", n=status.longest)),
-            paragraph(t(lang, "streak_total", n=status.total_days)),
+        # One compact card: the lines sit one under the other, not a paragraph each.
+        lines = [
+            t(lang, "streak_current", n=status.current),
+            t(lang, "streak_longest", n=status.longest),
+            t(lang, "streak_total", n=status.total_days),
         ]
         if status.done_today:
-            blocks.append(paragraph(t(lang, "streak_done")))
+            lines.append(t(lang, "streak_done"))
         else:
             left = streaks.day_ends_at(today, chat.timezone, self.config.rollover_hour) - now
-            blocks.append(paragraph(t(lang, "streak_todo", left=_duration(left, lang))))
-        blocks.append(paragraph(t(lang, "streak_freezes", n=status.freezes)))
+            lines.append(t(lang, "streak_todo", left=_duration(left, lang)))
+        lines.append(t(lang, "streak_freezes", n=status.freezes))
         if status.frozen_days:
-            blocks.append(paragraph(t(lang, "streak_frozen", n=status.frozen_days)))
+            lines.append(t(lang, "streak_frozen", n=status.frozen_days))
         name = _display(command.actor.user.display_name or command.actor.user.user_id)
-        return say(OutgoingMessage(title=t(lang, "streak_title", name=name), blocks=tuple(blocks)))
+        return say(OutgoingMessage(title=t(lang, "streak_title", name=name),
+                                   blocks=(card(*lines, bold_first=True),)))
 
     async def _top(self, command: Command, chat: Chat) -> Response:
         lang = chat.language
@@ -268,11 +270,9 @@ class StudyService:
         if not rows:
             return say(OutgoingMessage(title=t(lang, "top_title"),
                                        blocks=(paragraph(t(lang, "top_empty")),)))
-        blocks = tuple(
-            paragraph(t(lang, "top_row", rank=i, name=name, current=cur, week=week, total=total))
-            for i, (cur, week, total, name) in enumerate(rows[:10], start=1)
-        )
-        return say(OutgoingMessage(title=t(lang, "top_title"), blocks=blocks))
+        board = card(*(t(lang, "top_row", rank=i, name=name, current=cur, week=week, total=total)
+                       for i, (cur, week, total, name) in enumerate(rows[:10], start=1)))
+        return say(OutgoingMessage(title=t(lang, "top_title"), blocks=(board,)))
 
     async def _lang(self, command: Command, chat: Chat) -> Response:
         if not command.args:

@@ -1,0 +1,43 @@
+"""/streak and /top on Telegram read as compact cards: the title, then one line per row."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.adapters.telegram.render import visible_text
+from tests.history import group_member, study_on
+from tests.telegram.conftest import HarnessFactory
+from tests.telegram.fake_botapi import FakeBotApi, group_chat
+from tests.telegram.test_telegram_e2e import say
+
+GROUP = -1001234
+ALICE, BOB = 11, 22
+DAYS = [dt.date(2026, 3, d) for d in (2, 3, 4)]
+
+
+async def test_streak_is_the_title_and_one_block_of_lines_with_english_plurals(
+    telegram: HarnessFactory, botapi: FakeBotApi
+) -> None:
+    h = await telegram()
+    await study_on(h.app.service, h.clock, group_member("telegram", GROUP, BOB, "Bob"),
+                   DAYS[-1:])
+    botapi.members[(GROUP, ALICE)] = "administrator"
+    await say(botapi, group_chat(GROUP), ALICE, "/lang en")
+    shown = visible_text((await say(botapi, group_chat(GROUP), BOB, "/streak"))["text"])
+    title, body = shown.split("\n\n")
+    lines = body.split("\n")
+    assert title.endswith("streak") and len(lines) >= 5
+    assert lines[:2] == ["Current streak: 1 day", "Longest streak: 1 day"]
+
+
+async def test_top_lists_members_on_consecutive_lines(
+    telegram: HarnessFactory, botapi: FakeBotApi
+) -> None:
+    h = await telegram()
+    await study_on(h.app.service, h.clock, group_member("telegram", GROUP, ALICE, "Alice"), DAYS)
+    await study_on(h.app.service, h.clock, group_member("telegram", GROUP, BOB, "Bob"),
+                   DAYS[-1:])
+    shown = visible_text((await say(botapi, group_chat(GROUP), BOB, "/top"))["text"])
+    title, body = shown.split("\n\n")
+    assert title == "🏆 排行榜"
+    assert [line.split(" — ")[0] for line in body.split("\n")] == ["1. Alice", "2. Bob"]
