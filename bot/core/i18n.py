@@ -158,6 +158,21 @@ _CATALOG: dict[str, dict[str, Text]] = {
     # ----- files, /stats, compact /streak and /top, /top hide|show (issue 14) -----
     "console_file": {"zh": "📎 文件：{path}", "en": "📎 file: {path}"},
     "console_picture": {"zh": "🖼 图片：{path}（{alt}）", "en": "🖼 picture: {path} ({alt})"},
+    "top_usage": {
+        "zh": "用法：/top 查看排行榜；/top hide 不在本群排行榜上显示你；/top show 重新显示",
+        "en": "Usage: /top shows the leaderboard; /top hide keeps you off this chat's board; "
+              "/top show puts you back"},
+    "top_hidden": {
+        "zh": "好的，本群排行榜不再显示你（打卡照常记录）。用 /top show 重新显示。",
+        "en": "Done: you are off this chat's leaderboard (your days still count). "
+              "/top show puts you back."},
+    "top_hidden_already": {
+        "zh": "你已经不在本群排行榜上了。用 /top show 重新显示。",
+        "en": "You are already off this chat's leaderboard. /top show puts you back."},
+    "top_shown": {"zh": "好的，你重新出现在本群排行榜上。",
+                  "en": "Done: you are back on this chat's leaderboard."},
+    "top_shown_already": {"zh": "你本来就在本群排行榜上。",
+                          "en": "You are already on this chat's leaderboard."},
     "help_stats": {
         "zh": "/stats [year|group] — 你的学习日历和各标签得分（year：一年；group：本群本周）",
         "en": "/stats [year|group] — your study calendar and grades by tag "

@@ -29,6 +29,7 @@ DEFAULT_TIME = dt.time(9, 0)
 MAX_CHOICES = 20  # /pack and /tags arguments considered; more is a paste accident, not a choice
 MAX_LISTED = 80  # rows in a /pack or /tags listing, to stay well inside one chat message
 _RESET = frozenset({"all", "全部"})
+_TOP_CHOICES = {"hide": True, "隐藏": True, "show": False, "显示": False}  # /top hide|show
 # Commas, including the Chinese ones, separate choices as well as spaces do.
 _SEPARATORS = re.compile(r"[,，、;；]+")
 
@@ -260,6 +261,8 @@ class StudyService:
 
     async def _top(self, command: Command, chat: Chat) -> Response:
         lang = chat.language
+        if command.args:
+            return await self._top_visibility(command, chat)
         today = streaks.study_day(self.clock.now(), chat.timezone, self.config.rollover_hour)
         rows = []
         for user, days in await self.store.chat_members_days(chat.pk):
@@ -273,6 +276,17 @@ class StudyService:
         board = card(*(t(lang, "top_row", rank=i, name=name, current=cur, week=week, total=total)
                        for i, (cur, week, total, name) in enumerate(rows[:10], start=1)))
         return say(OutgoingMessage(title=t(lang, "top_title"), blocks=(board,)))
+
+    async def _top_visibility(self, command: Command, chat: Chat) -> Response:
+        """/top hide and /top show: a member keeps off the chat's board, or comes back."""
+        lang = chat.language
+        choice = _TOP_CHOICES.get(command.args[0].casefold())
+        if choice is None or len(command.args) > 1:
+            return say(_text(t(lang, "top_usage")))
+        user_pk = await self.store.ensure_user(command.actor.user)
+        changed = await self.store.set_board_hidden(chat.pk, user_pk, choice, self.clock.now())
+        key = ("top_hidden" if choice else "top_shown") + ("" if changed else "_already")
+        return say(_text(t(lang, key)))
 
     async def _lang(self, command: Command, chat: Chat) -> Response:
         if not command.args:

@@ -1,21 +1,40 @@
-"""The store's side of progress: what /stats reads. Reads only, on the reader engine."""
+"""The store's side of progress: what /stats reads (on the reader engine), and who keeps off a
+chat's leaderboard."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.dml import Insert
 
 from bot.core.models import Grade
-from bot.storage.schema import chat_days, grades, study_days
+from bot.storage.schema import board_hidden, chat_days, grades, study_days
 
 
 class ProgressStoreMixin:
-    """Mixed into SqlStore; uses its reader engine."""
+    """Mixed into SqlStore; uses its engines and dialect-aware insert."""
 
+    engine: AsyncEngine
     reader: AsyncEngine
+    _insert: Callable[[Any], Insert]
+
+    async def set_board_hidden(self, chat_pk: int, user_pk: int, hidden: bool,
+                               now: dt.datetime) -> bool:
+        """Keep the member off (or put them back on) the chat's leaderboard; whether that
+        changed anything."""
+        async with self.engine.begin() as conn:
+            if hidden:
+                result = await conn.execute(self._insert(board_hidden).values(
+                    chat_pk=chat_pk, user_pk=user_pk, hidden_at=now).on_conflict_do_nothing(
+                    index_elements=["chat_pk", "user_pk"]))
+            else:
+                result = await conn.execute(delete(board_hidden).where(
+                    board_hidden.c.chat_pk == chat_pk, board_hidden.c.user_pk == user_pk))
+        return bool(result.rowcount)
 
     async def user_study_days(self, user_pk: int) -> tuple[dt.date, ...]:
         """The member's counted days in every chat, each local day once, in order."""

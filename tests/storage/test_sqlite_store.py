@@ -165,7 +165,7 @@ async def test_a_0002_database_gains_empty_pack_and_tag_choices_for_its_chats(
 
     upgraded = await open_store(url)
     try:
-        assert await upgraded.schema_revision() == HEAD == "0004"
+        assert await upgraded.schema_revision() == HEAD == "0005"
         chat = await upgraded.get_chat(ChatRef("discord", "9"))
         assert chat is not None and (chat.packs, chat.tags) == ((), ())
     finally:
