@@ -33,7 +33,8 @@ _CATALOG: dict[str, dict[str, Text]] = {
         "zh": "/unsubscribe — 停止每日推送", "en": "/unsubscribe — stop the daily push"},
     "help_today": {"zh": "/today — 今天的题目", "en": "/today — today's question"},
     "help_streak": {"zh": "/streak — 你的连续打卡", "en": "/streak — your streak"},
-    "help_top": {"zh": "/top — 本群排行榜", "en": "/top — this chat's leaderboard"},
+    "help_top": {"zh": "/top [hide|show] — 本群排行榜（hide：不显示你；show：重新显示）",
+                 "en": "/top [hide|show] — this chat's leaderboard (hide or show yourself)"},
     "help_lang": {"zh": "/lang zh|en — 切换语言", "en": "/lang zh|en — switch language"},
     "help_pack": {
         "zh": "/pack [题库…|all] — 查看或选择本聊天学习的题库",
@@ -178,6 +179,11 @@ _CATALOG: dict[str, dict[str, Text]] = {
         "en": "/stats [year|group] — your study calendar and grades by tag "
               "(year: a whole year; group: this chat's week)",
     },
+    "discord_opt_board": {"zh": "显示", "en": "me"},
+    "discord_desc_board": {"zh": "不在排行榜上显示你，或重新显示",
+                           "en": "Keep yourself off the leaderboard, or come back"},
+    "discord_choice_hide": {"zh": "隐藏我", "en": "hide me"},
+    "discord_choice_show": {"zh": "显示我", "en": "show me"},
     "discord_cmd_stats": {"zh": "统计", "en": "stats"},
     "discord_desc_stats": {
         "zh": "你的学习日历和各标签得分", "en": "Your study calendar and grades by tag"},

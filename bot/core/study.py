@@ -190,7 +190,7 @@ class StudyService:
     def _help_message(self, chat: Chat) -> OutgoingMessage:
         lang = chat.language
         lines = ["help_subscribe", "help_unsubscribe", "help_today", "help_pack", "help_tags",
-                 "help_streak", "help_top", "help_lang", "help_help"]
+                 "help_streak", "help_top", "help_stats", "help_lang", "help_help"]
         blocks = [bullet(t(lang, key, zone=self.config.default_timezone)) for key in lines]
         blocks.append(paragraph(t(lang, "help_admin_note")))
         return OutgoingMessage(title=t(lang, "help_title"), blocks=tuple(blocks))

@@ -58,3 +58,16 @@ async def test_top_hide_takes_the_member_off_the_board_and_top_show_puts_them_ba
     await say(botapi, group_chat(GROUP), ALICE, "/top show")
     board = visible_text((await say(botapi, group_chat(GROUP), BOB, "/top"))["text"])
     assert "1. User11" in board
+
+
+async def test_stats_is_in_the_command_menu_and_help_names_it_with_top_hide(
+    telegram: HarnessFactory, botapi: FakeBotApi
+) -> None:
+    await telegram()
+    menus = {c.get("language_code", ""): c["commands"] for c in botapi.calls_to("setMyCommands")}
+    english = {c["command"]: c["description"] for c in menus["en"]}
+    assert english["stats"].startswith("your study calendar")
+    assert "统计" not in english["stats"] and "学习日历" in {
+        c["command"]: c["description"] for c in menus["zh"]}["stats"]
+    shown = visible_text((await say(botapi, group_chat(GROUP), BOB, "/help"))["text"])
+    assert "/stats [year|group]" in shown and "/top [hide|show]" in shown

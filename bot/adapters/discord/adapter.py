@@ -46,8 +46,6 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags"})
-# A member's own record is theirs: in a server only they see it (/stats group is the channel's).
-PERSONAL_COMMANDS = frozenset({"stats"})
 CONTENT_LIMIT = 2000
 NO_MENTIONS = discord.AllowedMentions.none()
 # What the daily post needs in a channel; the README's invite URL carries this integer.
@@ -346,10 +344,10 @@ class DiscordAdapter:
                           args: tuple[str, ...],
                           channel: AppCommandChannel | None = None) -> None:
         actor = self._actor(interaction, channel)
-        # A refusal is between the bot and the one who asked; the channel needn't see it.
+        # A refusal is between the bot and the one who asked, and so is a member's own record;
+        # the channel needn't see them.
         quiet = (name in ADMIN_COMMANDS and not actor.is_admin) or (
-            name in PERSONAL_COMMANDS and actor.chat_kind is ChatKind.GROUP
-            and args[:1] != ("group",))
+            actor.chat_kind is ChatKind.GROUP and _personal(name, args))
         if not await _defer(interaction, ephemeral=quiet):
             return
         try:
@@ -558,3 +556,9 @@ def _mask(text: str) -> str:
     for secret in _SECRETS:
         text = text.replace(secret, "***")
     return text
+
+
+def _personal(name: str, args: tuple[str, ...]) -> bool:
+    """A member's own record and board choice are theirs: in a server only they see the answer
+    (/stats group is the channel's week, /top alone the channel's board)."""
+    return (name == "stats" and args[:1] != ("group",)) or (name == "top" and bool(args))

@@ -151,8 +151,12 @@ def build_commands(runner: CommandRunner) -> list[AnyCommand]:
         await runner.run_command(interaction, "streak", ())
 
     @app_commands.command(name=text("discord_cmd_top"), description=text("discord_desc_top"))
-    async def top(interaction: discord.Interaction[Any]) -> None:
-        await runner.run_command(interaction, "top", ())
+    @app_commands.rename(me=text("discord_opt_board"))
+    @app_commands.describe(me=text("discord_desc_board"))
+    @app_commands.choices(me=[Choice(name=text("discord_choice_hide"), value="hide"),
+                              Choice(name=text("discord_choice_show"), value="show")])
+    async def top(interaction: discord.Interaction[Any], me: Choice[str] | None = None) -> None:
+        await runner.run_command(interaction, "top", (me.value,) if me else ())
 
     @app_commands.command(name=text("discord_cmd_stats"),
                           description=text("discord_desc_stats"))

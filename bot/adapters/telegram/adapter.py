@@ -66,7 +66,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags"})
-MENU = ("today", "streak", "top", "subscribe", "unsubscribe", "pack", "tags", "lang", "help")
+MENU = ("today", "streak", "top", "stats", "subscribe", "unsubscribe", "pack", "tags", "lang",
+        "help")
 ALLOWED_UPDATES = ["message", "channel_post", "callback_query", "my_chat_member"]
 GONE_REASONS = ("chat not found", "group chat was deactivated", "message thread not found",
                 "topic_closed", "topic_deleted", "not enough rights", "have no rights",
