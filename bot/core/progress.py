@@ -119,8 +119,7 @@ class ProgressService:
                    t(lang, "stats_month", month=n_days(month), total=n_days(status.total_days)))
         spec = self.calendar(days, today, weeks, lang, " · ".join(numbers))
         png = await asyncio.to_thread(self.draw, spec)
-        shown = sum(1 for d in spec.days)
-        alt = t(lang, "stats_alt", weeks=weeks, days=n_days(shown),
+        alt = t(lang, "stats_alt", weeks=weeks, days=n_days(len(spec.days)),
                 current=n_days(status.current), longest=n_days(status.longest))
         name = _display(command.actor.user.display_name or command.actor.user.user_id)
         title = t(lang, "stats_title_everywhere" if everywhere else "stats_title", name=name)
