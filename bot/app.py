@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.clock import OffsetClock
 from bot.content.packs import load_bank
+from bot.core import progress
 from bot.core.actions import ActionCodec, Kind
 from bot.core.ports import Clock
 from bot.core.privacy import PrivacyService
@@ -73,6 +74,7 @@ async def build_app(settings: Settings, clock: Clock) -> App:
                                             daily_limit=settings.review_limit))
     PrivacyService(store, bank, clock, codec).register(service)
     TogetherService(service, store).register()
+    progress.install(service)
     journal = FileJournal(settings.outbox_journal or default_journal_path(settings.database_url))
     service.push.outbox.journal = journal
     service.push.sole_instance = sole

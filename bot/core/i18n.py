@@ -33,7 +33,8 @@ _CATALOG: dict[str, dict[str, Text]] = {
         "zh": "/unsubscribe — 停止每日推送", "en": "/unsubscribe — stop the daily push"},
     "help_today": {"zh": "/today — 今天的题目", "en": "/today — today's question"},
     "help_streak": {"zh": "/streak — 你的连续打卡", "en": "/streak — your streak"},
-    "help_top": {"zh": "/top — 本群排行榜", "en": "/top — this chat's leaderboard"},
+    "help_top": {"zh": "/top [hide|show] — 本群排行榜（hide：不显示你；show：重新显示）",
+                 "en": "/top [hide|show] — this chat's leaderboard (hide or show yourself)"},
     "help_lang": {"zh": "/lang zh|en — 切换语言", "en": "/lang zh|en — switch language"},
     "help_pack": {
         "zh": "/pack [题库…|all] — 查看或选择本聊天学习的题库",
@@ -163,6 +164,93 @@ _CATALOG: dict[str, dict[str, Text]] = {
     # ----- files, /stats, compact /streak and /top, /top hide|show (issue 14) -----
     "console_file": {"zh": "📎 文件：{path}", "en": "📎 file: {path}"},
     "console_picture": {"zh": "🖼 图片：{path}（{alt}）", "en": "🖼 picture: {path} ({alt})"},
+    "top_usage": {
+        "zh": "用法：/top 查看排行榜；/top hide 不在本群排行榜上显示你；/top show 重新显示",
+        "en": "Usage: /top shows the leaderboard; /top hide keeps you off this chat's board; "
+              "/top show puts you back"},
+    "top_hidden": {
+        "zh": "好的，本群排行榜不再显示你（打卡照常记录）。用 /top show 重新显示。",
+        "en": "Done: you are off this chat's leaderboard (your days still count). "
+              "/top show puts you back."},
+    "top_hidden_already": {
+        "zh": "你已经不在本群排行榜上了。用 /top show 重新显示。",
+        "en": "You are already off this chat's leaderboard. /top show puts you back."},
+    "top_shown": {"zh": "好的，你重新出现在本群排行榜上。",
+                  "en": "Done: you are back on this chat's leaderboard."},
+    "top_shown_already": {"zh": "你本来就在本群排行榜上。",
+                          "en": "You are already on this chat's leaderboard."},
+    "help_stats": {
+        "zh": "/stats [year|group] — 你的学习日历和各标签得分（year：一年；group：本群本周）",
+        "en": "/stats [year|group] — your study calendar and grades by tag "
+              "(year: a whole year; group: this chat's week)",
+    },
+    "discord_opt_board": {"zh": "显示", "en": "me"},
+    "discord_desc_board": {"zh": "不在排行榜上显示你，或重新显示",
+                           "en": "Keep yourself off the leaderboard, or come back"},
+    "discord_choice_hide": {"zh": "隐藏我", "en": "hide me"},
+    "discord_choice_show": {"zh": "显示我", "en": "show me"},
+    "discord_cmd_stats": {"zh": "统计", "en": "stats"},
+    "discord_desc_stats": {
+        "zh": "你的学习日历和各标签得分", "en": "Your study calendar and grades by tag"},
+    "discord_opt_view": {"zh": "范围", "en": "view"},
+    "discord_desc_view": {
+        "zh": "默认最近 26 周；一年：52 周；本频道：本周大家的情况",
+        "en": "Default: the last 26 weeks; year: 52 weeks; channel: everyone's week here"},
+    "discord_choice_year": {"zh": "一年", "en": "year"},
+    "discord_choice_group": {"zh": "本频道", "en": "this channel"},
+    "stats_usage": {
+        "zh": "用法：/stats（最近 26 周）、/stats year（最近 52 周）、/stats group（本群本周）",
+        "en": "Usage: /stats (last 26 weeks), /stats year (last 52 weeks), "
+              "/stats group (this chat's week)",
+    },
+    "stats_title": {"zh": "📊 {name} 的学习统计", "en": "📊 {name}'s progress"},
+    "stats_title_everywhere": {
+        "zh": "📊 {name} 的学习统计（所有聊天）", "en": "📊 {name}'s progress in every chat"},
+    "stats_days": {"zh": "{n} 天", "en": {"one": "{n} day", "other": "{n} days"}},
+    "stats_grades": {"zh": "{n} 次打分", "en": {"one": "{n} grade", "other": "{n} grades"}},
+    "stats_streaks": {
+        "zh": "当前连续 {current} · 最长 {longest}",
+        "en": "Current streak {current} · longest {longest}"},
+    "stats_month": {"zh": "本月 {month} · 累计 {total}",
+                    "en": "This month {month} · in all {total}"},
+    "stats_shares": {
+        "zh": "会了 {knew}% · 部分会 {partly}% · 还不会 {not_yet}%",
+        "en": "knew {knew}% · partly {partly}% · not yet {not_yet}%"},
+    "stats_tags_head": {"zh": "各标签得分（最弱的在前）：", "en": "Grades by tag, weakest first:"},
+    "stats_tag_row": {"zh": "{tag}：{shares}（{grades}）", "en": "{tag}: {shares} ({grades})"},
+    "stats_more_tags": {
+        "zh": "……还有 {n} 个标签",
+        "en": {"one": "… and {n} more tag", "other": "… and {n} more tags"}},
+    "stats_no_grades": {
+        "zh": "还没有打过分：给每日一题打分后，这里会显示各标签的得分。",
+        "en": "No grades yet: grade the daily question to see how you do per tag."},
+    "stats_picture_title": {"zh": "学习日历 · 最近 {weeks} 周",
+                            "en": "Study days · last {weeks} weeks"},
+    "stats_legend_studied": {"zh": "学习了", "en": "studied"},
+    "stats_legend_idle": {"zh": "没学", "en": "no study"},
+    "stats_alt": {
+        "zh": "学习日历：最近 {weeks} 周，每格一天，绿色是学习过的日子。共学习 {days}，"
+              "当前连续 {current}，最长 {longest}。",
+        "en": "Study calendar of the last {weeks} weeks, one square a day, green where you "
+              "studied: {days} in all, current streak {current}, longest {longest}."},
+    "stats_group_private": {
+        "zh": "/stats group 在群里使用，显示本群本周的情况。",
+        "en": "/stats group works in a group chat and shows that chat's week."},
+    "stats_group_title": {"zh": "📈 本群本周", "en": "📈 This chat this week"},
+    "stats_group_days": {
+        "zh": "有人打卡的日子：最近 30 天里 {days}",
+        "en": "Days with activity: {days} of the last 30"},
+    "stats_group_members": {
+        "zh": "本周打卡成员：{n} 人",
+        "en": {"one": "Members active this week: {n}", "other": "Members active this week: {n}"}},
+    "stats_group_questions": {"zh": "本周题目：", "en": "This week's questions:"},
+    "stats_group_row": {"zh": "{date} {title}：{shares}（{grades}）",
+                        "en": "{date} {title}: {shares} ({grades})"},
+    "stats_group_row_ungraded": {"zh": "{date} {title}：还没有人打分",
+                                 "en": "{date} {title}: no grades yet"},
+    "stats_group_none": {"zh": "本周还没有题目。", "en": "No questions this week yet."},
+    "stats_group_hardest": {
+        "zh": "本周最难：{title}（{shares}）", "en": "Hardest this week: {title} ({shares})"},
     "lang_set": {"zh": "语言已切换为中文。", "en": "Language set to English."},
     "lang_usage": {
         "zh": "当前语言：中文。用法：/lang zh 或 /lang en",

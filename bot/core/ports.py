@@ -163,7 +163,14 @@ class Store(Protocol):
 
     async def chat_members_days(
         self, chat_pk: int
-    ) -> Sequence[tuple[UserRef, tuple[dt.date, ...]]]: ...
+    ) -> Sequence[tuple[UserRef, tuple[dt.date, ...]]]:
+        """Every member with counted days in the chat, but those who keep off its board."""
+        ...
+
+    async def set_board_hidden(self, chat_pk: int, user_pk: int, hidden: bool,
+                               now: dt.datetime) -> bool:
+        """Keep a member off (or on) the chat's leaderboard; whether that changed anything."""
+        ...
 
     async def close(self) -> None: ...
 

@@ -20,7 +20,7 @@ from bot.core.models import Chat, ChatDay, ChatKind, ChatRef, Grade, GradeOutcom
 from bot.core.ports import Clock, MembershipCheck, Messenger, QuestionBank, Store
 from bot.core.push import PushConfig, PushPipeline, PushReport
 from bot.core.push_model import History
-from bot.core.text import Block, bullet, paragraph, parse_markdown
+from bot.core.text import Block, bullet, card, paragraph, parse_markdown
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ DEFAULT_TIME = dt.time(9, 0)
 MAX_CHOICES = 20  # /pack and /tags arguments considered; more is a paste accident, not a choice
 MAX_LISTED = 80  # rows in a /pack or /tags listing, to stay well inside one chat message
 _RESET = frozenset({"all", "全部"})
+_TOP_CHOICES = {"hide": True, "隐藏": True, "show": False, "显示": False}  # /top hide|show
 # Commas, including the Chinese ones, separate choices as well as spaces do.
 _SEPARATORS = re.compile(r"[,，、;；]+")
 
@@ -215,8 +216,8 @@ class StudyService:
     def _help_message(self, chat: Chat) -> OutgoingMessage:
         lang = chat.language
         lines = ["help_subscribe", "help_unsubscribe", "help_today", "help_pack", "help_tags",
-                 "help_streak", "help_top", "help_lang", "help_export", "help_forgetme",
-                 *self.help_keys, "help_help"]
+                 "help_streak", "help_top", "help_stats", "help_lang", "help_export",
+                 "help_forgetme", *self.help_keys, "help_help"]
         blocks = [bullet(t(lang, key, zone=self.config.default_timezone)) for key in lines]
         blocks.append(paragraph(t(lang, "help_admin_note")))
         return OutgoingMessage(title=t(lang, "help_title"), blocks=tuple(blocks))
@@ -267,23 +268,27 @@ class StudyService:
         now = self.clock.now()
         today = streaks.study_day(now, chat.timezone, self.config.rollover_hour)
         status = streaks.compute(await self.store.study_days(chat.pk, user_pk), today)
-        blocks = [
-            paragraph(t(lang, "streak_current", n=status.current), bold=True),
-            paragraph(t(lang, "streak_longest", n=status.longest)),
-            paragraph(t(lang, "streak_total", n=status.total_days)),
+        # One compact card: the lines sit one under the other, not a paragraph each.
+        lines = [
+            t(lang, "streak_current", n=status.current),
+            t(lang, "streak_longest", n=status.longest),
+            t(lang, "streak_total", n=status.total_days),
         ]
         if status.done_today:
-            blocks.append(paragraph(t(lang, "streak_done")))
+            lines.append(t(lang, "streak_done"))
         else:
             left = streaks.day_ends_at(today, chat.timezone, self.config.rollover_hour) - now
-            blocks.append(paragraph(t(lang, "streak_todo", left=_duration(left, lang))))
-        blocks.append(paragraph(t(lang, "streak_freezes", n=status.freezes)))
+            lines.append(t(lang, "streak_todo", left=_duration(left, lang)))
+        lines.append(t(lang, "streak_freezes", n=status.freezes))
         if status.frozen_days:
-            blocks.append(paragraph(t(lang, "streak_frozen", n=status.frozen_days)))
+            lines.append(t(lang, "streak_frozen", n=status.frozen_days))
         name = _display(command.actor.user.display_name or command.actor.user.user_id)
-        return say(OutgoingMessage(title=t(lang, "streak_title", name=name), blocks=tuple(blocks)))
+        return say(OutgoingMessage(title=t(lang, "streak_title", name=name),
+                                   blocks=(card(*lines, bold_first=True),)))
 
     async def _top(self, command: Command, chat: Chat) -> Response:
+        if command.args:
+            return await self._top_visibility(command, chat)
         return Response(public=(await self.leaderboard(chat),), remember="board")
 
     async def leaderboard(self, chat: Chat) -> OutgoingMessage:
@@ -299,12 +304,21 @@ class StudyService:
         if not rows:
             return OutgoingMessage(title=t(lang, "top_title"),
                                    blocks=(paragraph(t(lang, "top_empty")),))
-        blocks = tuple(
-            paragraph(t(lang, "top_row", rank=i, name=name, current=t(lang, "n_days", n=cur),
-                        week=t(lang, "n_days", n=week), total=t(lang, "n_days", n=total)))
-            for i, (cur, week, total, name) in enumerate(rows[:10], start=1)
-        )
-        return OutgoingMessage(title=t(lang, "top_title"), blocks=blocks)
+        board = card(*(t(lang, "top_row", rank=i, name=name, current=t(lang, "n_days", n=cur),
+                         week=t(lang, "n_days", n=week), total=t(lang, "n_days", n=total))
+                       for i, (cur, week, total, name) in enumerate(rows[:10], start=1)))
+        return OutgoingMessage(title=t(lang, "top_title"), blocks=(board,))
+
+    async def _top_visibility(self, command: Command, chat: Chat) -> Response:
+        """/top hide and /top show: a member keeps off the chat's board, or comes back."""
+        lang = chat.language
+        choice = _TOP_CHOICES.get(command.args[0].casefold())
+        if choice is None or len(command.args) > 1:
+            return say(_text(t(lang, "top_usage")))
+        user_pk = await self.store.ensure_user(command.actor.user)
+        changed = await self.store.set_board_hidden(chat.pk, user_pk, choice, self.clock.now())
+        key = ("top_hidden" if choice else "top_shown") + ("" if changed else "_already")
+        return say(_text(t(lang, key)))
 
     async def _lang(self, command: Command, chat: Chat) -> Response:
         if not command.args:

@@ -45,6 +45,14 @@ def bullet(text: str) -> Block:
     return Block("bullet", (Span(text),))
 
 
+def card(*lines: str, bold_first: bool = False) -> Block:
+    """Short lines kept in one block, one under the other with no blank line between them:
+    a compact card (a streak, a leaderboard) rather than a paragraph per line."""
+    spans = [Span(line + ("\n" if i < len(lines) - 1 else ""), bold=bold_first and i == 0)
+             for i, line in enumerate(lines)]
+    return Block("paragraph", _merge(spans))
+
+
 _md = MarkdownIt("commonmark", {"html": False}).disable(["image", "html_block", "html_inline"])
 
 

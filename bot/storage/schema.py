@@ -143,6 +143,14 @@ study_days = Table(
     Column("chat_day_pk", Integer, ForeignKey("chat_days.pk"), nullable=False),
 )
 
+# Members who keep themselves off a chat's leaderboard (/top hide); their days still count.
+board_hidden = Table(
+    "board_hidden", metadata,
+    Column("chat_pk", Integer, ForeignKey("chats.pk"), primary_key=True),
+    Column("user_pk", Integer, ForeignKey("users.pk"), primary_key=True),
+    Column("hidden_at", UTCDateTime, nullable=False),
+)
+
 # Running instances and when each last showed it is alive: a claim held by an instance that
 # stopped showing it is cut off, and is sent again by whoever is alive.
 instances = Table(

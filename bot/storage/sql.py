@@ -33,9 +33,11 @@ from bot.core.models import (
     UserRef,
 )
 from bot.storage.privacy import PrivacyStoreMixin
+from bot.storage.progress import ProgressStoreMixin
 from bot.storage.push import PushStoreMixin
 from bot.storage.review import ReviewStoreMixin
 from bot.storage.schema import (
+    board_hidden,
     bot_state,
     chat_days,
     chats,
@@ -51,7 +53,7 @@ from bot.storage.together import TogetherStoreMixin
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0006"
+HEAD = "0007"
 
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
             "postgres": "postgresql+asyncpg"}
@@ -326,7 +328,8 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStoreMixin):
+class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStoreMixin,
+               ProgressStoreMixin):
     def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
         self.engine = engine
         self.reader = reader or engine
@@ -669,12 +672,20 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
             rows = (await conn.execute(select(
                 users.c.pk, users.c.platform, users.c.user_id, users.c.display_name,
                 study_days.c.day).select_from(study_days.join(users)).where(
-                study_days.c.chat_pk == chat_pk).order_by(users.c.pk, study_days.c.day))).all()
+                study_days.c.chat_pk == chat_pk, ~_hidden(chat_pk)).order_by(
+                users.c.pk, study_days.c.day))).all()
         members: dict[int, tuple[UserRef, list[dt.date]]] = {}
         for r in rows:
             entry = members.setdefault(r.pk, (UserRef(r.platform, r.user_id, r.display_name), []))
             entry[1].append(r.day)
         return [(user, tuple(days)) for user, days in members.values()]
+
+
+def _hidden(chat_pk: int) -> Any:
+    """Whether the study day's member keeps off the chat's leaderboard (/top hide)."""
+    return select(board_hidden.c.user_pk).where(
+        board_hidden.c.chat_pk == chat_pk,
+        board_hidden.c.user_pk == study_days.c.user_pk).exists()
 
 
 def _now() -> dt.datetime:

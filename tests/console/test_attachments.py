@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import tempfile
 from pathlib import Path
@@ -13,8 +14,10 @@ from bot.core.events import Command
 from bot.core.messages import OutgoingMessage, Response
 from bot.core.models import Chat
 from bot.core.text import paragraph
+from bot.pictures import heatmap
 from bot.settings import Settings
 from tests.conftest import REPO
+from tests.console.test_console import StoppedClock
 from tests.fakes import document_message, picture_message, tiny_png
 
 
@@ -68,3 +71,35 @@ async def test_without_a_folder_set_files_go_to_a_new_folder_in_the_temp_folder(
     assert folder.name.startswith("studybot-console-")
     saved = folder / "001-export.json"
     assert saved.read_bytes() == b'{"days": 3}' and str(saved) in shown
+
+
+async def test_stats_prints_the_numbers_and_the_path_of_the_calendar_picture(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "pictures"
+    out = io.StringIO()
+    clock = StoppedClock(dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC))  # 10:00 in Shanghai
+    async with console_session(settings_for(tmp_path, folder), out, clock) as (_, console):
+        async def say(line: str) -> str:
+            out.seek(0)
+            out.truncate()
+            assert await console.handle_line(line)
+            return out.getvalue()
+
+        for _ in range(3):  # alice grades today's question three days running
+            today = await say("/today")
+            knew = int(today.split("[", 2)[2].split("]", 1)[0])  # the first grade button
+            assert "会了" in await say(str(knew))
+            clock.offset += dt.timedelta(days=1)
+        clock.offset -= dt.timedelta(days=1)
+        alice = await say("/stats")
+        await say(":user bob")
+        bob = await say("/stats")
+    assert "当前连续 3 天 · 最长 3 天" in alice and "当前连续 0 天" in bob
+    alice_png, bob_png = folder / "001-stats.png", folder / "002-stats.png"
+    assert str(alice_png) in alice and str(bob_png) in bob
+    for png in (alice_png, bob_png):
+        data = png.read_bytes()
+        size = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert size == heatmap.size(26)
+    assert alice_png.read_bytes() != bob_png.read_bytes()

@@ -36,5 +36,12 @@ def test_every_catalog_entry_has_chinese_and_english_with_the_same_placeholders(
     assert all(form <= every["zh"] for forms in placeholders.values() for form in forms)
 
 
+def _placeholders(key: str, lang: str) -> set[str]:
+    """The names a sentence takes; for one with plural forms, those of every form."""
+    text = i18n._CATALOG[key][lang]
+    forms = text.values() if isinstance(text, dict) else (text,)
+    return {name for form in forms for name in re.findall(r"{(\w+)}", form)}
+
+
 def test_an_unknown_language_falls_back_to_chinese() -> None:
     assert i18n.t("fr", "help_title") == i18n.t("zh", "help_title")

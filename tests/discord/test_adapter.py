@@ -211,8 +211,8 @@ async def test_commands_are_synced_globally_with_chinese_localizations(
     bot: DiscordAdapter, fake: FakeDiscord,
 ) -> None:
     commands = {c["name"]: c for c in fake.commands[None]}
-    assert set(commands) == {"subscribe", "unsubscribe", "today", "streak", "top", "lang", "pack",
-                             "tags", "answer", "digest", "export", "forgetme", "help",
+    assert set(commands) == {"subscribe", "unsubscribe", "today", "streak", "top", "stats", "lang",
+                             "pack", "tags", "answer", "digest", "export", "forgetme", "help",
                              "review", "tz", "remind"}
     subscribe_ = commands["subscribe"]
     assert subscribe_["name_localizations"]["zh-CN"] == "订阅"

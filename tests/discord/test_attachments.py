@@ -3,16 +3,21 @@ image of the message's embed (attachment://name), with its alt text as the file 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.adapters.discord import DiscordAdapter
-from bot.core.events import Command
+from bot.core import progress
+from bot.core.events import Actor, Command
 from bot.core.messages import OutgoingMessage, Response
-from bot.core.models import ChatRef
+from bot.core.models import ChatKind, ChatRef, UserRef
 from bot.core.study import StudyService
 from bot.core.text import paragraph
-from tests.discord.fake_discord import BOB, GENERAL, FakeDiscord
-from tests.fakes import document_message, picture_message, tiny_png
+from bot.pictures import heatmap
+from tests.discord.fake_discord import ALICE, BOB, GENERAL, FakeDiscord
+from tests.fakes import FakeClock, document_message, picture_message, tiny_png
+from tests.history import study_on
 
 
 async def test_a_scheduled_picture_is_uploaded_and_shown_as_the_embeds_image(
@@ -67,3 +72,52 @@ async def test_an_unsafe_file_name_is_cleaned_so_the_embed_still_finds_the_pictu
     name = post.files[0]["filename"]
     assert name.endswith(".png") and name.isascii() and " " not in name
     assert post.embeds[0]["image"]["url"] == f"attachment://{name}"
+
+
+# ----- /stats -----------------------------------------------------------------------------------
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+async def test_stats_in_a_server_is_an_ephemeral_embed_showing_the_members_calendar(
+    bot: DiscordAdapter, fake: FakeDiscord, service: StudyService, clock: FakeClock,
+) -> None:
+    progress.install(service)
+    channel = ChatRef("discord", str(GENERAL))
+    await study_on(service, clock, Actor(channel, ChatKind.GROUP, UserRef(
+        "discord", str(ALICE), "Alice"), False), [dt.date(2026, 3, d) for d in (2, 3, 4)])
+    pictures = {}
+    for member in (ALICE, BOB):
+        interaction = await fake.slash(member, GENERAL, "stats")
+        [reply] = await fake.answered(interaction)
+        assert reply.ephemeral and interaction.deferred_ephemeral
+        [upload] = reply.files
+        assert upload["filename"] == "stats.png" and upload["description"]
+        assert png_size(upload["data"]) == heatmap.size(26)
+        assert reply.embeds[0]["image"]["url"] == "attachment://stats.png"
+        pictures[member] = (reply.text, upload["data"])
+    assert "当前连续 3 天" in pictures[ALICE][0] and "当前连续 0 天" in pictures[BOB][0]
+    assert pictures[ALICE][1] != pictures[BOB][1]
+    assert fake.messages_in(GENERAL) == []
+
+
+async def test_stats_for_the_channels_week_is_shown_to_everyone(
+    bot: DiscordAdapter, fake: FakeDiscord, service: StudyService,
+) -> None:
+    progress.install(service)
+    interaction = await fake.slash(BOB, GENERAL, "stats",
+                                   [{"name": "view", "type": 3, "value": "group"}])
+    [reply] = await fake.answered(interaction)
+    assert not reply.ephemeral and "本群本周" in reply.text and not reply.files
+
+
+async def test_stats_is_a_slash_command_with_a_chinese_name_and_its_views_as_choices(
+    bot: DiscordAdapter, fake: FakeDiscord,
+) -> None:
+    [stats] = [c for c in fake.commands[None] if c["name"] == "stats"]
+    assert stats["name_localizations"]["zh-CN"] == "统计"
+    [view] = stats["options"]
+    assert [c["value"] for c in view["choices"]] == ["year", "group"]
+    assert view["choices"][1]["name_localizations"]["zh-CN"] == "本频道"

@@ -406,9 +406,11 @@ class DiscordAdapter:
                           args: tuple[str, ...],
                           channel: AppCommandChannel | None = None) -> None:
         actor = self._actor(interaction, channel)
-        # A refusal is between the bot and the one who asked; the channel needn't see it.
+        # A refusal is between the bot and the one who asked, and so is a member's own record;
+        # the channel needn't see them.
         quiet = (name in ADMIN_COMMANDS and not actor.is_admin) or (
-            name in OWN_COMMANDS and actor.chat_kind is not ChatKind.PRIVATE)
+            actor.chat_kind is not ChatKind.PRIVATE
+            and (name in OWN_COMMANDS or _personal(name, args)))
         if not await _defer(interaction, ephemeral=quiet):
             return
         try:
@@ -629,3 +631,9 @@ def _mask(text: str) -> str:
     for secret in _SECRETS:
         text = text.replace(secret, "***")
     return text
+
+
+def _personal(name: str, args: tuple[str, ...]) -> bool:
+    """A member's own record and board choice are theirs: in a server only they see the answer
+    (/stats group is the channel's week, /top alone the channel's board)."""
+    return (name == "stats" and args[:1] != ("group",)) or (name == "top" and bool(args))

@@ -151,8 +151,22 @@ def build_commands(runner: CommandRunner) -> list[AnyCommand]:
         await runner.run_command(interaction, "streak", ())
 
     @app_commands.command(name=text("discord_cmd_top"), description=text("discord_desc_top"))
-    async def top(interaction: discord.Interaction[Any]) -> None:
-        await runner.run_command(interaction, "top", ())
+    @app_commands.rename(me=text("discord_opt_board"))
+    @app_commands.describe(me=text("discord_desc_board"))
+    @app_commands.choices(me=[Choice(name=text("discord_choice_hide"), value="hide"),
+                              Choice(name=text("discord_choice_show"), value="show")])
+    async def top(interaction: discord.Interaction[Any], me: Choice[str] | None = None) -> None:
+        await runner.run_command(interaction, "top", (me.value,) if me else ())
+
+    @app_commands.command(name=text("discord_cmd_stats"),
+                          description=text("discord_desc_stats"))
+    @app_commands.rename(view=text("discord_opt_view"))
+    @app_commands.describe(view=text("discord_desc_view"))
+    @app_commands.choices(view=[Choice(name=text("discord_choice_year"), value="year"),
+                                Choice(name=text("discord_choice_group"), value="group")])
+    async def stats(interaction: discord.Interaction[Any],
+                    view: Choice[str] | None = None) -> None:
+        await runner.run_command(interaction, "stats", (view.value,) if view else ())
 
     @app_commands.command(name=text("discord_cmd_lang"), description=text("discord_desc_lang"))
     @app_commands.rename(language=text("discord_opt_language"))
@@ -210,8 +224,8 @@ def build_commands(runner: CommandRunner) -> list[AnyCommand]:
     async def help_(interaction: discord.Interaction[Any]) -> None:
         await runner.run_command(interaction, "help", ())
 
-    return [_everywhere(c) for c in (subscribe, unsubscribe, today, streak, top, lang, pack, tags,
-                                     answer, digest, export, forgetme, help_,
+    return [_everywhere(c) for c in (subscribe, unsubscribe, today, streak, top, stats, lang,
+                                     pack, tags, answer, digest, export, forgetme, help_,
                                      *review_commands(runner))]
 
 

@@ -76,8 +76,8 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "lang", "pack", "tags", "answer",
                             "digest"})
-MENU = ("today", "streak", "top", "review", "remind", "tz", "subscribe", "unsubscribe", "pack",
-        "tags", "lang", "answer", "digest", "export", "forgetme", "help")
+MENU = ("today", "streak", "top", "stats", "review", "remind", "tz", "subscribe", "unsubscribe",
+        "pack", "tags", "lang", "answer", "digest", "export", "forgetme", "help")
 ALLOWED_UPDATES = ["message", "channel_post", "callback_query", "my_chat_member"]
 # A message the bot cannot edit any more: deleted, or too old for Telegram to allow it.
 EDIT_GONE_REASONS = ("message to edit not found", "message can't be edited",
