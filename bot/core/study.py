@@ -83,6 +83,8 @@ class StudyService:
         self.grade_hooks: list[GradeHook] = []
         self.private_hooks: list[PrivateHook] = []
         self.help_keys: list[str] = []  # /help lines of the other services' commands
+        # Told when a chat's leaderboard changed other than by a grade (a member hid).
+        self.board_hooks: list[Callable[[Chat], Awaitable[None]]] = []
         # Told the id of a public message an adapter posted for a Response with `remember`.
         self.remember_hooks: dict[str, Callable[[Chat, str], Awaitable[None]]] = {}
 
@@ -317,6 +319,9 @@ class StudyService:
             return say(_text(t(lang, "top_usage")))
         user_pk = await self.store.ensure_user(command.actor.user)
         changed = await self.store.set_board_hidden(chat.pk, user_pk, choice, self.clock.now())
+        if changed:
+            for hook in self.board_hooks:
+                await hook(chat)
         key = ("top_hidden" if choice else "top_shown") + ("" if changed else "_already")
         return say(_text(t(lang, key)))
 

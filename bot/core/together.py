@@ -64,6 +64,7 @@ class TogetherService:
         self.study.add_command("digest", self.digest_command)
         self.study.help_keys += ["help_answer", "help_digest"]
         self.study.grade_hooks.append(self._graded)
+        self.study.board_hooks.append(self._board_touched)
         self.study.remember_hooks["board"] = self._board_from_command
         self.study.push.jobs = self
 
@@ -144,7 +145,10 @@ class TogetherService:
 
     async def _graded(self, actor: Any, user_pk: int, day: ChatDay, grade: Grade,
                       origin: Chat) -> None:
-        if await self.store.board_changed(origin.pk, self.clock.now()):
+        await self._board_touched(origin)
+
+    async def _board_touched(self, chat: Chat) -> None:
+        if await self.store.board_changed(chat.pk, self.clock.now()):
             self.study.push.wake()
 
     async def board_posted(self, job: ChatJob, message_id: str, week: str,

@@ -67,12 +67,12 @@ async def test_anything_else_after_top_gets_the_usage(service: StudyService) -> 
     assert "/top hide" in await say(service, member(ALICE), "top", "hide", "now")
 
 
-async def test_a_0004_database_gains_the_hidden_members_table_keeping_its_data(
+async def test_a_database_from_before_hiding_gains_the_hidden_members_table_keeping_its_data(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path}/v4.db"
     before = await open_store(url, migrate=False)
-    await before.migrate("0004")
+    await before.migrate("0006")  # the revision before board_hidden
     chat = await before.ensure_chat(GROUP, ChatKind.GROUP, language="zh", timezone="UTC")
     user_pk = await before.ensure_user(ALICE)
     await before.close()

@@ -50,6 +50,11 @@ EXPECTED: dict[str, tuple[str, str, str]] = {
     "privacy_study_days": ("0 study days", "1 study day", "2 study days"),
     "privacy_other": ("0 other records", "1 other record", "2 other records"),
     "privacy_cards": ("0 review cards", "1 review card", "2 review cards"),
+    "stats_days": ("0 days", "1 day", "2 days"),
+    "stats_grades": ("0 grades", "1 grade", "2 grades"),
+    "stats_more_tags": ("0 more tags", "1 more tag", "2 more tags"),
+    "stats_group_members": ("active this week: 0", "active this week: 1",
+                            "active this week: 2"),
     "digest_row": ("(0 grades)", "(1 grade)", "(2 grades)"),
     "digest_streak": ("Ann 0 days", "Ann 1 day", "Ann 2 days"),
 }

@@ -268,3 +268,16 @@ async def test_the_answer_goes_only_to_the_chat_that_asked_for_it(
     clock.advance(hours=12)
     assert (await service.push_due()).sent == 1
     assert messenger.sent[-1][0] == GROUP and messenger.replies[-1] == group_post
+
+
+async def test_a_member_who_hides_leaves_the_live_board_at_its_next_edit(
+    service: StudyService, together: TogetherService, clock: FakeClock,
+    messenger: RecordingMessenger,
+) -> None:
+    await grade(service, CAROL)
+    await post_board(service, messenger)
+    clock.advance(minutes=5)
+    await cmd(service, member(CAROL), "top", "hide")
+    await service.push_due()
+    [(_, _, board)] = messenger.edits
+    assert "Carol" not in plain_text(board.blocks)

@@ -23,7 +23,7 @@ async def test_streak_and_top_have_no_blank_line_between_their_rows(
     lines = embed["description"].split("\n")
     assert len(lines) >= 5 and "" not in lines
     assert lines[0] == "**当前连续：1 天**"
-    [top] = await fake.answered(await fake.slash(BOB, GENERAL, "top"))
+    top = await fake.posted_in(GENERAL, await fake.slash(BOB, GENERAL, "top"))
     rows = top.embeds[0]["description"].split("\n")
     assert [row.split(" — ")[0] for row in rows] == ["1\\. Alice", "2\\. Bob"]
 
@@ -36,7 +36,7 @@ async def test_top_hide_is_answered_only_to_the_member_and_takes_them_off_the_bo
     hide = await fake.slash(ALICE, GENERAL, "top", [{"name": "me", "type": 3, "value": "hide"}])
     [answer] = await fake.answered(hide)
     assert answer.ephemeral and "/top show" in answer.text
-    [board] = await fake.answered(await fake.slash(BOB, GENERAL, "top"))
+    board = await fake.posted_in(GENERAL, await fake.slash(BOB, GENERAL, "top"))
     assert not board.ephemeral and "Alice" not in board.text and "1\\. Bob" in board.text
 
 
