@@ -290,6 +290,22 @@ def mark_statement(table: Any) -> Any:
         retry_at=bindparam("b_retry", type_=UTCDateTime))
 
 
+async def retake_sends(conn: AsyncConnection, table: Any, retakes: Sequence[Any], run_id: str,
+                       now: dt.datetime) -> set[int]:
+    """Take over sends to make again (reminder or group sends); only one taker wins each, the
+    one that finds it as it was read."""
+    retaken: set[int] = set()
+    for retake in retakes:
+        taken = await conn.execute(update(table).where(
+            table.c.pk == retake.send_pk, table.c.state == retake.state,
+            table.c.claimed_by == retake.claimed_by).values(
+            state="claimed", claimed_by=run_id, claimed_at=now, retry_at=None,
+            attempts=table.c.attempts + 1))
+        if taken.rowcount:
+            retaken.add(retake.send_pk)
+    return retaken
+
+
 def mark_rows(marks: Sequence[Mark]) -> list[dict[str, Any]]:
     return [{"b_pk": m.delivery_pk, "b_state": m.state, "b_at": m.at,
              "b_message": m.message_id[:64], "b_error": m.error[:500], "b_retry": m.retry_at}

@@ -19,7 +19,7 @@ from bot.core.review_model import (
     ReminderRetake,
     ReviewCard,
 )
-from bot.storage.push import claim_row, mark_rows, mark_statement
+from bot.storage.push import claim_row, mark_rows, mark_statement, retake_sends
 from bot.storage.schema import (
     UTCDateTime,
     chats,
@@ -244,16 +244,7 @@ class ReviewStoreMixin:
                     reminder_sends.c.claimed_by == run_id, reminder_sends.c.claimed_at == now,
                     reminder_sends.c.state == "claimed", reminder_sends.c.attempts == 1))).all()
                 claimed = {r.user_pk: r.pk for r in mine}
-            retaken: set[int] = set()
-            for retake in retakes:
-                taken = await conn.execute(update(reminder_sends).where(
-                    reminder_sends.c.pk == retake.send_pk,
-                    reminder_sends.c.state == retake.state,
-                    reminder_sends.c.claimed_by == retake.claimed_by).values(
-                    state="claimed", claimed_by=run_id, claimed_at=now, retry_at=None,
-                    attempts=reminder_sends.c.attempts + 1))
-                if taken.rowcount:
-                    retaken.add(retake.send_pk)
+            retaken = await retake_sends(conn, reminder_sends, retakes, run_id, now)
         return claimed, retaken
 
     async def write_reminder_marks(self, marks: Sequence[Mark]) -> None:

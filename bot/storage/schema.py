@@ -203,22 +203,29 @@ reminders = Table(
     Index("ix_reminders_due", "active", "next_run_at"),
 )
 
+def _claimed_send_columns() -> list[Column[object]]:
+    """How a send claimed before sending stands: the same for every kind of scheduled send."""
+    return [
+        # claimed, sent, quiet (nothing to say), retry, failed, uncertain, missed
+        Column("state", String(16), nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("claimed_at", UTCDateTime, nullable=False),
+        Column("claimed_by", String(36), nullable=False, server_default=""),
+        Column("due_at", UTCDateTime, nullable=False),
+        Column("finished_at", UTCDateTime),
+        Column("retry_at", UTCDateTime),
+        Column("message_id", String(64), nullable=False, server_default=""),
+        Column("error", Text, nullable=False, server_default=""),
+    ]
+
+
 # Reminder sends, claimed before sending like deliveries: at most one per user and local date.
 reminder_sends = Table(
     "reminder_sends", metadata,
     Column("pk", Integer, primary_key=True),
     Column("user_pk", Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False),
     Column("local_date", Date, nullable=False),
-    # claimed, sent, quiet (nothing to do), retry, failed, uncertain, missed
-    Column("state", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("claimed_at", UTCDateTime, nullable=False),
-    Column("claimed_by", String(36), nullable=False, server_default=""),
-    Column("due_at", UTCDateTime, nullable=False),
-    Column("finished_at", UTCDateTime),
-    Column("retry_at", UTCDateTime),
-    Column("message_id", String(64), nullable=False, server_default=""),
-    Column("error", Text, nullable=False, server_default=""),
+    *_claimed_send_columns(),
     UniqueConstraint("user_pk", "local_date", name="uq_reminder_sends_once"),
     Index("ix_reminder_sends_retry", "state", "retry_at"),
     Index("ix_reminder_sends_claimed_at", "claimed_at"),
@@ -251,16 +258,7 @@ chat_job_sends = Table(
     Column("chat_pk", Integer, ForeignKey("chats.pk", ondelete="CASCADE"), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("period", String(24), nullable=False),
-    # claimed, sent, quiet (nothing to say), retry, failed, uncertain, missed
-    Column("state", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("claimed_at", UTCDateTime, nullable=False),
-    Column("claimed_by", String(36), nullable=False, server_default=""),
-    Column("due_at", UTCDateTime, nullable=False),
-    Column("finished_at", UTCDateTime),
-    Column("retry_at", UTCDateTime),
-    Column("message_id", String(64), nullable=False, server_default=""),
-    Column("error", Text, nullable=False, server_default=""),
+    *_claimed_send_columns(),
     UniqueConstraint("chat_pk", "kind", "period", name="uq_chat_job_sends_once"),
     Index("ix_chat_job_sends_retry", "state", "retry_at"),
     Index("ix_chat_job_sends_claimed_at", "claimed_at"),

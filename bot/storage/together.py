@@ -14,7 +14,7 @@ from sqlalchemy.sql.dml import Insert
 from bot.core.models import ChatDay
 from bot.core.push_model import Mark
 from bot.core.together_model import ChatJob, JobClaim, JobDue, JobKind, JobRetake
-from bot.storage.push import claim_row, mark_rows, mark_statement
+from bot.storage.push import claim_row, mark_rows, mark_statement, retake_sends
 from bot.storage.schema import (
     UTCDateTime,
     chat_days,
@@ -161,16 +161,7 @@ class TogetherStoreMixin:
                     chat_job_sends.c.state == "claimed",
                     chat_job_sends.c.attempts == 1))).all()
                 claimed = {(r.chat_pk, r.kind): r.pk for r in mine}
-            retaken: set[int] = set()
-            for retake in retakes:
-                taken = await conn.execute(update(chat_job_sends).where(
-                    chat_job_sends.c.pk == retake.send_pk,
-                    chat_job_sends.c.state == retake.state,
-                    chat_job_sends.c.claimed_by == retake.claimed_by).values(
-                    state="claimed", claimed_by=run_id, claimed_at=now, retry_at=None,
-                    attempts=chat_job_sends.c.attempts + 1))
-                if taken.rowcount:
-                    retaken.add(retake.send_pk)
+            retaken = await retake_sends(conn, chat_job_sends, retakes, run_id, now)
         return claimed, retaken
 
     async def write_job_marks(self, marks: Sequence[Mark]) -> None:

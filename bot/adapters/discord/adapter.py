@@ -327,16 +327,8 @@ class DiscordAdapter:
             # Timed out while discord.py waited out a rate limit: nothing was accepted.
             raise TemporaryFailure(
                 f"still rate limited after {self.send_timeout}s; not sent") from None
-        except (discord.Forbidden, discord.NotFound) as error:
-            raise ChatGone(_describe(error)) from None
-        except discord.RateLimited as error:
-            raise TemporaryFailure(f"rate limited for {error.retry_after:.0f}s") from None
-        except discord.HTTPException as error:
-            if error.status >= 500:
-                raise TemporaryFailure(_describe(error)) from None
-            raise DeliveryError(_describe(error)) from None
-        except (aiohttp.ClientError, OSError) as error:
-            raise TemporaryFailure(_describe(error)) from None
+        except (discord.DiscordException, aiohttp.ClientError, OSError) as error:
+            raise _delivery_error(error, ChatGone) from None
         finally:
             self._sends.discard(attempt)
             _ATTEMPT.set(None)
@@ -375,16 +367,8 @@ class DiscordAdapter:
                     embeds=list(part.embeds), view=view)
         except TimeoutError:
             raise SendTimedOut(f"Discord did not answer within {self.send_timeout}s") from None
-        except discord.NotFound as error:
-            raise MessageGone(_describe(error)) from None
-        except discord.Forbidden as error:
-            raise ChatGone(_describe(error)) from None
-        except discord.HTTPException as error:
-            if error.status >= 500:
-                raise TemporaryFailure(_describe(error)) from None
-            raise DeliveryError(_describe(error)) from None
-        except (aiohttp.ClientError, OSError) as error:
-            raise TemporaryFailure(_describe(error)) from None
+        except (discord.DiscordException, aiohttp.ClientError, OSError) as error:
+            raise _delivery_error(error, MessageGone) from None
 
     # ----- events in --------------------------------------------------------------------------
 
@@ -605,6 +589,24 @@ def _message_kwargs(part: DiscordMessage) -> dict[str, Any]:
     view, file = part.view(), part.file()
     return {"embeds": list(part.embeds), "view": view if view is not None else MISSING,
             "file": file if file is not None else MISSING, "allowed_mentions": NO_MENTIONS}
+
+
+def _delivery_error(error: BaseException, not_found: type[DeliveryError]) -> DeliveryError:
+    """What a failed send or edit means for the core; `not_found` for a 404 (a deleted channel
+    when sending, a deleted message when editing)."""
+    if isinstance(error, discord.NotFound):
+        return not_found(_describe(error))
+    if isinstance(error, discord.Forbidden):
+        return ChatGone(_describe(error))
+    if isinstance(error, discord.RateLimited):
+        return TemporaryFailure(f"rate limited for {error.retry_after:.0f}s")
+    if isinstance(error, discord.HTTPException):
+        if error.status >= 500:
+            return TemporaryFailure(_describe(error))
+        return DeliveryError(_describe(error))
+    if isinstance(error, aiohttp.ClientError | OSError):
+        return TemporaryFailure(_describe(error))
+    return DeliveryError(_describe(error))
 
 
 def _user_ref(user: discord.abc.User) -> UserRef:
