@@ -31,6 +31,7 @@ class Kind(StrEnum):
     REVIEW_KNEW = "G"
     REVIEW_PARTLY = "H"
     REVIEW_NOT_YET = "A"
+    REVIEW_OPEN = "R"  # start a review session (a /start link from a group); target 0
 
 
 GRADE_OF_KIND = {Kind.KNEW: Grade.KNEW, Kind.PARTLY: Grade.PARTLY, Kind.NOT_YET: Grade.NOT_YET}

@@ -172,8 +172,10 @@ class ReviewService:
     async def review_command(self, command: Command, chat: Chat) -> Response:
         lang = chat.language
         if command.actor.chat_kind is not ChatKind.PRIVATE:
-            # The session is private: the group sees nothing, the user gets the way there.
-            return Response(private=(_text(t(lang, "review_in_private")),))
+            # The session is private: the group sees nothing, the user gets the way there (and
+            # a platform that cannot reach them yet offers a link that opens it).
+            return Response(private=(_text(t(lang, "review_in_private")),),
+                            deep_link=self.study.codec.encode(Action(Kind.REVIEW_OPEN, 0)))
         user_pk = await self.store.ensure_user(command.actor.user)
         await self.store.remember_private_chat(user_pk, chat.pk, self.study.clock.now())
         return say(await self._next(user_pk, chat))
@@ -226,6 +228,8 @@ class ReviewService:
         lang = chat.language
         if actor.chat_kind is not ChatKind.PRIVATE:
             return Response(toast=t(lang, "review_in_private"))
+        if action.kind is Kind.REVIEW_OPEN:
+            return await self.review_command(Command(actor, "review"), chat)
         card_pk, showing = divmod(action.target, SHOWINGS)
         user_pk = await self.store.ensure_user(actor.user)
         card = await self.store.get_card_by_pk(card_pk)

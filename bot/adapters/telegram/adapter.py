@@ -61,6 +61,7 @@ from bot.core.messages import OutgoingMessage, Response
 from bot.core.models import ChatKind, ChatRef, UserRef
 from bot.core.ports import ChatGone, ChatMoved, DeliveryError, SendTimedOut, TemporaryFailure
 from bot.core.study import MAX_INPUT, StudyService
+from bot.core.text import paragraph
 from bot.settings import Settings, split_listen
 
 log = logging.getLogger(__name__)
@@ -380,8 +381,16 @@ class TelegramAdapter:
         for message in response.public:
             await self._reply(actor.chat, message)
         if response.private:
-            await self._send_private(int(actor.user.user_id), response.private,
-                                     quiet=actor.chat_kind is not ChatKind.PRIVATE)
+            sent = await self._send_private(int(actor.user.user_id), response.private,
+                                            quiet=actor.chat_kind is not ChatKind.PRIVATE)
+            if not sent and response.deep_link and self.username:
+                # The user never opened the private chat: one line with the link that opens
+                # it is all the group sees.
+                link = f"https://t.me/{self.username}?start={response.deep_link}"
+                chat = await self.service.store.get_chat(actor.chat)
+                lang = chat.language if chat else self.service.config.default_language
+                await self._reply(actor.chat, OutgoingMessage(blocks=(
+                    paragraph(t(lang, "telegram_open_private", link=link)),)))
 
     async def _reply(self, chat: ChatRef, message: OutgoingMessage) -> None:
         try:
