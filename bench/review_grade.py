@@ -1,6 +1,6 @@
 """What one review grade costs the bot, end to end through the fake Telegram Bot API.
 
-    .venv/bin/python bench/review_grade.py [GRADES]
+    .venv/bin/python bench/review_grade.py [GRADES] [--rate MSG_PER_S]
 
 The real app and Telegram adapter (python-telegram-bot against the fake Bot API on 127.0.0.1,
 SQLite on a temporary file), one user with GRADES cards due (default 300, at most the shipped
@@ -8,7 +8,9 @@ bank's size). For each card: the user taps "show answer", then "knew it"; timed 
 the fake hands the grade's callback to the bot's long poll until the bot's toast
 (answerCallbackQuery) and until the next card arrives (sendMessage). That is the bot's side:
 getUpdates, the core's work on the store, rendering, and two Bot API calls over loopback HTTP.
-Prints p50 and p99; asserts nothing.
+With the default rate limit (29 messages/s overall, evenly spaced) every Bot API call waits for
+its 34 ms slot; `--rate 0` turns the limiter off to show the bot's own work. Prints p50 and p99;
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -59,13 +61,14 @@ def summary(values: list[float]) -> str:
     return f"p50 {statistics.median(ordered):.1f} ms, p99 {p99:.1f} ms, max {ordered[-1]:.1f} ms"
 
 
-async def main(grades: int) -> None:
+async def main(grades: int, rate: float | None) -> None:
     api = FakeBotApi()
     await api.start()
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(database_url=f"sqlite:///{folder}/grade.db", content=REPO / "content",
                             telegram_token=api.token, telegram_api_url=f"{api.url}/bot",
-                            review_limit=1000)
+                            review_limit=1000,
+                            **({} if rate is None else {"telegram_rate_limit": rate}))
         app = await build_app(settings, Clock())
         adapter = TelegramAdapter(app.service, settings)
         app.service.register_messenger(adapter)
@@ -106,7 +109,9 @@ async def main(grades: int) -> None:
                 nexts.append((time.perf_counter() - started) * 1000)
                 if n == len(ids) - 1:
                     assert "All done" in card["text"] or "全部完成" in card["text"], card["text"]
-            print(f"{len(ids)} review grades through the fake Bot API (SQLite):")
+            limit = settings.telegram_rate_limit
+            print(f"{len(ids)} review grades through the fake Bot API (SQLite, rate limit "
+                  f"{f'{limit:g} msg/s' if limit else 'off'}):")
             print(f"  grade → toast (answerCallbackQuery): {summary(toasts)}")
             print(f"  grade → next card (sendMessage):     {summary(nexts)}")
             print(f"  show answer → answer (sendMessage):  {summary(reveals)}")
@@ -119,4 +124,6 @@ async def main(grades: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("grades", nargs="?", type=int, default=300)
-    asyncio.run(main(parser.parse_args().grades))
+    parser.add_argument("--rate", type=float, default=None)
+    args = parser.parse_args()
+    asyncio.run(main(args.grades, args.rate))

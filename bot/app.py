@@ -97,7 +97,7 @@ def add_review(service: StudyService, store: SqlStore,
     service.add_command("review", review.review_command)
     service.add_command("tz", reminders.tz_command)
     service.add_command("remind", reminders.remind_command)
-    for kind in GRADE_OF_REVIEW_KIND.keys() | {Kind.REVIEW_SHOW}:
+    for kind in GRADE_OF_REVIEW_KIND.keys() | {Kind.REVIEW_SHOW, Kind.REVIEW_OPEN}:
         service.add_button(kind, review.on_button)
     service.help_keys += ["help_review", "help_tz", "help_remind"]
     service.push.reminders = reminders

@@ -32,6 +32,7 @@ class Kind(StrEnum):
     REVIEW_PARTLY = "H"
     REVIEW_NOT_YET = "A"
     FORGET = "f"  # confirm deleting a user's data; the target is the user's key
+    REVIEW_OPEN = "R"  # start a review session (a /start link from a group); target 0
 
 
 GRADE_OF_KIND = {Kind.KNEW: Grade.KNEW, Kind.PARTLY: Grade.PARTLY, Kind.NOT_YET: Grade.NOT_YET}

@@ -428,6 +428,8 @@ _CATALOG: dict[str, dict[str, Text]] = {
     "remind_a_group": {"zh": "群里", "en": "your group"},
     "remind_hint": {"zh": "发送 /review 开始复习，或在群里给今天的题打分。",
                     "en": "Send /review to start, or grade today's question in the group."},
+    "telegram_open_private": {"zh": "先打开和我的私聊：{link}",
+                              "en": "Open your private chat with me first: {link}"},
     "discord_cmd_review": {"zh": "复习", "en": "review"},
     "discord_desc_review": {"zh": "在私聊中复习到期的卡片", "en": "Review the cards that are due "
                             "(in your DM with the bot)"},

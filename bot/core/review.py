@@ -23,7 +23,7 @@ from bot.core.events import Actor, Command
 from bot.core.i18n import t
 from bot.core.messages import Button, OutgoingMessage, Response, say
 from bot.core.models import Chat, ChatDay, ChatKind, Grade, Question
-from bot.core.review_model import ReviewCard
+from bot.core.review_model import LedgerDay, ReviewCard
 from bot.core.study import _text
 from bot.core.text import paragraph
 
@@ -56,7 +56,7 @@ class ReviewStore(Protocol):
     async def get_card_by_pk(self, card_pk: int) -> ReviewCard | None: ...
 
     async def put_card(self, user_pk: int, question_id: str, values: Mapping[str, Any],
-                       now: dt.datetime) -> ReviewCard: ...
+                       now: dt.datetime, ledger: LedgerDay | None = None) -> ReviewCard: ...
 
     async def cards_due(self, user_pk: int, until: dt.datetime,
                         limit: int) -> list[ReviewCard]: ...
@@ -65,9 +65,6 @@ class ReviewStore(Protocol):
                           limit: int) -> list[ReviewCard]: ...
 
     async def reviews_on(self, user_pk: int, day: dt.date) -> int: ...
-
-    async def count_study_day(self, chat_pk: int, user_pk: int, day: dt.date, now: dt.datetime,
-                              zone: str, chat_day_pk: int) -> bool: ...
 
     async def study_days(self, chat_pk: int, user_pk: int) -> tuple[dt.date, ...]: ...
 
@@ -121,7 +118,8 @@ class ReviewService:
 
     async def _schedule(self, user_pk: int, question_id: str, card: ReviewCard | None,
                         grade: Grade, now: dt.datetime, today: dt.date, source: str,
-                        chat_day_pk: int, *, replace: bool) -> ReviewCard:
+                        chat_day_pk: int, *, replace: bool,
+                        ledger: LedgerDay | None = None) -> ReviewCard:
         if replace and card is not None:
             prior = card.prior
             base, reps = _from_json(prior, now)
@@ -135,7 +133,7 @@ class ReviewService:
             "stability": reviewed.stability, "difficulty": reviewed.difficulty,
             "due": reviewed.due, "last_review": reviewed.last_review, "reps": reps + 1,
             "review_day": today, "source": source, "prior": prior, "chat_day_pk": chat_day_pk,
-        }, now)
+        }, now, ledger)
 
     # ----- what is due ------------------------------------------------------------------------
 
@@ -172,17 +170,18 @@ class ReviewService:
     async def review_command(self, command: Command, chat: Chat) -> Response:
         lang = chat.language
         if command.actor.chat_kind is not ChatKind.PRIVATE:
-            # The session is private: the group sees nothing, the user gets the way there.
-            return Response(private=(_text(t(lang, "review_in_private")),))
+            # The session is private: the group sees nothing, the user gets the way there (and
+            # a platform that cannot reach them yet offers a link that opens it).
+            return Response(private=(_text(t(lang, "review_in_private")),),
+                            deep_link=self.study.codec.encode(Action(Kind.REVIEW_OPEN, 0)))
         user_pk = await self.store.ensure_user(command.actor.user)
         await self.store.remember_private_chat(user_pk, chat.pk, self.study.clock.now())
-        return say(await self._next(user_pk, chat))
+        return say(await self._next(user_pk, chat, await self.zone_of(user_pk, chat)))
 
-    async def _next(self, user_pk: int, chat: Chat) -> OutgoingMessage:
+    async def _next(self, user_pk: int, chat: Chat, zone: str) -> OutgoingMessage:
         """The next due card, or why there is none."""
         lang = chat.language
         now = self.study.clock.now()
-        zone = await self.zone_of(user_pk, chat)
         due = await self.due(user_pk, zone, now)
         if not due:
             following = await self._next_due_at(user_pk, now)
@@ -226,6 +225,8 @@ class ReviewService:
         lang = chat.language
         if actor.chat_kind is not ChatKind.PRIVATE:
             return Response(toast=t(lang, "review_in_private"))
+        if action.kind is Kind.REVIEW_OPEN:
+            return await self.review_command(Command(actor, "review"), chat)
         card_pk, showing = divmod(action.target, SHOWINGS)
         user_pk = await self.store.ensure_user(actor.user)
         card = await self.store.get_card_by_pk(card_pk)
@@ -260,15 +261,16 @@ class ReviewService:
                 due = len(await self.due(user_pk, zone, now))
                 return Response(toast=t(lang, "review_limit", n=self.config.daily_limit,
                                         due=t(lang, "review_due", n=due)))
+        # The private chat's ledger, in the user's own day (a group's streak never moves),
+        # written with the card in one transaction.
         await self._schedule(user_pk, card.question_id, card, grade, now, today, "review",
-                             card.chat_day_pk, replace=again)
-        # The private chat's ledger, in the user's own day: a group's streak never moves.
-        await self.store.count_study_day(chat.pk, user_pk, today, now, zone, card.chat_day_pk)
+                             card.chat_day_pk, replace=again,
+                             ledger=LedgerDay(chat.pk, today, zone, card.chat_day_pk))
         status = streaks.compute(await self.store.study_days(chat.pk, user_pk), today)
         toast = t(lang, "review_graded", grade=t(lang, f"grade_{grade.value}"), n=status.current)
         if again:
             return Response(toast=toast)
-        return Response(public=(await self._next(user_pk, chat),), toast=toast)
+        return Response(public=(await self._next(user_pk, chat, zone),), toast=toast)
 
 
 def _is_due(card: ReviewCard, now: dt.datetime, day_end: dt.datetime) -> bool:

@@ -34,6 +34,16 @@ class ReviewCard:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerDay:
+    """A study day to count in a chat's ledger along with a review."""
+
+    chat_pk: int
+    day: dt.date
+    zone: str
+    chat_day_pk: int
+
+
+@dataclass(frozen=True, slots=True)
 class Reminder:
     """A user's daily reminder: sent to their private chat at a local time in their zone."""
 

@@ -208,6 +208,8 @@ class StudyService:
             action = self.codec.decode(command.args[0])
             if action is not None and action.kind is Kind.REVEAL:
                 return await self._act(command.actor, action, chat.language)
+            if action is not None and action.kind in self._buttons:  # another service's link
+                return await self._buttons[action.kind](command.actor, action, chat)
             if action is None and command.args[0].strip():
                 return Response(public=(_text(t(chat.language, "stale_button")),))
         return say(_text(t(chat.language, "welcome")), self._help_message(chat))

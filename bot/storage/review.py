@@ -13,6 +13,7 @@ from sqlalchemy.sql.dml import Insert
 from bot.core.models import Chat, UserRef
 from bot.core.push_model import Mark
 from bot.core.review_model import (
+    LedgerDay,
     Reminder,
     ReminderClaim,
     ReminderDue,
@@ -56,13 +57,19 @@ class ReviewStoreMixin:
         return _card(row) if row else None
 
     async def put_card(self, user_pk: int, question_id: str, values: Mapping[str, Any],
-                       now: dt.datetime) -> ReviewCard:
-        """Create or replace the user's card for a question (FSRS fields and review marks)."""
+                       now: dt.datetime, ledger: LedgerDay | None = None) -> ReviewCard:
+        """Create or replace the user's card for a question (FSRS fields and review marks), and
+        count the `ledger` study day with it (once) in the same transaction."""
         async with self.engine.begin() as conn:
             stmt = self._insert(review_cards).values(
                 user_pk=user_pk, question_id=question_id, created_at=now, **values)
             await conn.execute(stmt.on_conflict_do_update(
                 index_elements=["user_pk", "question_id"], set_=dict(values)))
+            if ledger is not None:
+                await conn.execute(self._insert(study_days).values(
+                    chat_pk=ledger.chat_pk, user_pk=user_pk, day=ledger.day, counted_at=now,
+                    zone=ledger.zone, chat_day_pk=ledger.chat_day_pk).on_conflict_do_nothing(
+                    index_elements=["chat_pk", "user_pk", "day"]))
             row = (await conn.execute(select(review_cards).where(
                 review_cards.c.user_pk == user_pk,
                 review_cards.c.question_id == question_id))).one()
@@ -92,16 +99,6 @@ class ReviewStoreMixin:
                 review_cards.c.user_pk == user_pk, review_cards.c.review_day == day,
                 review_cards.c.source == "review"))
         return int(count or 0)
-
-    async def count_study_day(self, chat_pk: int, user_pk: int, day: dt.date, now: dt.datetime,
-                              zone: str, chat_day_pk: int) -> bool:
-        """Count a study day in a chat's ledger; False when it was counted already."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(self._insert(study_days).values(
-                chat_pk=chat_pk, user_pk=user_pk, day=day, counted_at=now, zone=zone,
-                chat_day_pk=chat_day_pk).on_conflict_do_nothing(
-                index_elements=["chat_pk", "user_pk", "day"]))
-        return bool(result.rowcount)
 
     # ----- the user's own zone ----------------------------------------------------------------
 

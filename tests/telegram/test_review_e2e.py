@@ -119,3 +119,23 @@ async def test_the_reminder_names_the_group_whose_streak_ends_and_the_time_left(
     [reminder] = botapi.sent(ALICE)[before:]
     assert ("1 张卡片到期 · 你在Study group的连续打卡（1 天）将在 7 小时后中断"
             in visible_text(reminder["text"]))
+
+
+async def test_review_in_the_group_from_someone_the_bot_cannot_reach_gets_a_link_that_starts_it(
+    telegram: HarnessFactory, botapi: FakeBotApi,
+) -> None:
+    h = await telegram()
+    post = await subscribed_and_pushed(h)
+    await press(h, ALICE, post, row=1, col=2)
+    h.clock.advance(minutes=1)
+    botapi.blocked_users.add(ALICE)  # never opened the private chat
+    in_group = len(botapi.sent(GROUP))
+    botapi.push(text_message(group_chat(GROUP), user(ALICE), "/review"))
+    link = (await botapi.wait_for("sendMessage", in_group + 1, chat_id=GROUP))[in_group]
+    assert "先打开和我的私聊：https://t.me/StudyTestBot?start=R0_" in visible_text(link["text"])
+    payload = visible_text(link["text"]).split("?start=")[1].strip()
+
+    botapi.blocked_users.discard(ALICE)  # they tap it: Telegram sends /start PAYLOAD
+    session = await say(botapi, private_chat(ALICE), ALICE, f"/start {payload}")
+    assert "1 张卡片到期" in visible_text(session["text"]) and buttons(session)
+    assert len(botapi.sent(GROUP)) == in_group + 1

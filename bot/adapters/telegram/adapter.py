@@ -69,6 +69,7 @@ from bot.core.ports import (
     TemporaryFailure,
 )
 from bot.core.study import MAX_INPUT, StudyService
+from bot.core.text import paragraph
 from bot.settings import Settings, split_listen
 
 log = logging.getLogger(__name__)
@@ -444,8 +445,16 @@ class TelegramAdapter:
             if i == 0 and ids and response.remember:
                 await self.service.posted(actor.chat, response.remember, ids[0])
         if response.private:
-            await self._send_private(int(actor.user.user_id), response.private,
-                                     quiet=actor.chat_kind is not ChatKind.PRIVATE)
+            sent = await self._send_private(int(actor.user.user_id), response.private,
+                                            quiet=actor.chat_kind is not ChatKind.PRIVATE)
+            if not sent and response.deep_link and self.username:
+                # The user never opened the private chat: one line with the link that opens
+                # it is all the group sees.
+                link = f"https://t.me/{self.username}?start={response.deep_link}"
+                chat = await self.service.store.get_chat(actor.chat)
+                lang = chat.language if chat else self.service.config.default_language
+                await self._reply(actor.chat, OutgoingMessage(blocks=(
+                    paragraph(t(lang, "telegram_open_private", link=link)),)))
 
     async def _reply(self, chat: ChatRef, message: OutgoingMessage) -> list[str]:
         """Answer in the chat; the ids of the messages posted ([] when it could not)."""
