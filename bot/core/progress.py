@@ -1,12 +1,14 @@
 """Progress: /stats, a member's study calendar (a picture) and grades by tag, and /stats group,
-a chat's week. Platform-neutral; the picture is drawn in a worker thread by bot.pictures."""
+a chat's week. Platform-neutral; the picture is drawn by bot.pictures in a thread of its own."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -118,7 +120,9 @@ class ProgressService:
                      longest=n_days(status.longest)),
                    t(lang, "stats_month", month=n_days(month), total=n_days(status.total_days)))
         spec = self.calendar(days, today, weeks, lang, " · ".join(numbers))
-        png = await asyncio.to_thread(self.draw, spec)
+        # One thread of its own draws every picture: a burst of /stats waits its turn there
+        # instead of filling the loop's default executor, and the event loop never blocks.
+        png = await asyncio.get_running_loop().run_in_executor(_painter(), self.draw, spec)
         alt = t(lang, "stats_alt", weeks=weeks, days=n_days(len(spec.days)),
                 current=n_days(status.current), longest=n_days(status.longest))
         name = _display(command.actor.user.display_name or command.actor.user.user_id)
@@ -215,6 +219,11 @@ def install(service: StudyService, draw: Drawer = heatmap.draw) -> ProgressServi
                                rollover_hour=service.config.rollover_hour, draw=draw)
     service.add_command("stats", progress.stats)
     return progress
+
+
+@functools.cache
+def _painter() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="studybot-pictures")
 
 
 def _largest_remainder(counts: Sequence[int], total: int) -> tuple[int, ...]:

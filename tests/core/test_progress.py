@@ -168,7 +168,7 @@ async def test_an_unknown_choice_gets_the_usage(
     assert "/stats year" in text(await ask(service, in_group(), "year", "group"))
 
 
-async def test_the_picture_is_drawn_in_a_worker_thread_not_on_the_event_loop(
+async def test_the_picture_is_drawn_in_a_thread_of_its_own_not_on_the_event_loop(
     service: StudyService,
 ) -> None:
     threads: list[threading.Thread] = []
@@ -180,6 +180,7 @@ async def test_the_picture_is_drawn_in_a_worker_thread_not_on_the_event_loop(
     progress.install(service, draw=draw)
     await ask(service, in_group())
     assert threads and threads[0] is not threading.main_thread()
+    assert threads[0].name.startswith("studybot-pictures")  # its own thread, not the pool's
 
 
 def test_starting_the_bot_does_not_import_matplotlib() -> None:
