@@ -249,6 +249,12 @@ _CATALOG: dict[str, dict[str, Text]] = {
     "stats_group_row_ungraded": {"zh": "{date} {title}：还没有人打分",
                                  "en": "{date} {title}: no grades yet"},
     "stats_group_none": {"zh": "本周还没有题目。", "en": "No questions this week yet."},
+    "stats_group_chart_title": {"zh": "本周题目得分", "en": "This week's questions, as graded"},
+    "stats_group_alt": {
+        "zh": "本周每道题的得分条：每行一天，绿色是会了、黄色是部分会、红色是还不会；"
+              "加框的是最难的一题。",
+        "en": "A bar for each of this week's questions, one row a day: green knew it, yellow "
+              "partly, red not yet; the hardest one is outlined."},
     "stats_group_hardest": {
         "zh": "本周最难：{title}（{shares}）", "en": "Hardest this week: {title} ({shares})"},
     "lang_set": {"zh": "语言已切换为中文。", "en": "Language set to English."},

@@ -1,14 +1,16 @@
 """Progress: /stats, a member's study calendar (a picture) and grades by tag, and /stats group,
-a chat's week. Platform-neutral; the picture is drawn in a worker thread by bot.pictures."""
+a chat's week. Platform-neutral; the picture is drawn by bot.pictures in a thread of its own."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from babel.dates import format_date, format_skeleton, get_day_names
 
@@ -20,7 +22,7 @@ from bot.core.models import Chat, ChatKind, Grade, UserRef
 from bot.core.ports import Clock, QuestionBank
 from bot.core.study import StudyService, _display, _text
 from bot.core.text import Block, card, paragraph
-from bot.pictures import heatmap
+from bot.pictures import heatmap, shares
 
 WEEKS = 26
 YEAR_WEEKS = 52
@@ -31,6 +33,8 @@ ACTIVE_WINDOW = 30  # days looked back for a chat's days with activity
 _SCORE = {Grade.KNEW: 1.0, Grade.PARTLY: 0.5, Grade.NOT_YET: 0.0}
 
 Drawer = Callable[[heatmap.Heatmap], bytes]
+ChartDrawer = Callable[[shares.WeekShares], bytes]
+Spec = TypeVar("Spec")
 
 
 class ProgressStore(Protocol):
@@ -76,12 +80,14 @@ class Shares:
 
 class ProgressService:
     def __init__(self, store: ProgressStore, bank: QuestionBank, clock: Clock, *,
-                 rollover_hour: int = 4, draw: Drawer = heatmap.draw) -> None:
+                 rollover_hour: int = 4, draw: Drawer = heatmap.draw,
+                 chart: ChartDrawer = shares.draw) -> None:
         self.store = store
         self.bank = bank
         self.clock = clock
         self.rollover_hour = rollover_hour
         self.draw = draw
+        self.chart = chart
 
     async def stats(self, command: Command, chat: Chat) -> Response:
         lang = chat.language
@@ -118,7 +124,7 @@ class ProgressService:
                      longest=n_days(status.longest)),
                    t(lang, "stats_month", month=n_days(month), total=n_days(status.total_days)))
         spec = self.calendar(days, today, weeks, lang, " · ".join(numbers))
-        png = await asyncio.to_thread(self.draw, spec)
+        png = await _painted(self.draw, spec)
         alt = t(lang, "stats_alt", weeks=weeks, days=n_days(len(spec.days)),
                 current=n_days(status.current), longest=n_days(status.longest))
         name = _display(command.actor.user.display_name or command.actor.user.user_id)
@@ -180,26 +186,35 @@ class ProgressService:
             return OutgoingMessage(title=t(lang, "stats_group_title"),
                                    blocks=(summary, paragraph(t(lang, "stats_group_none"))))
         rows: list[str] = []
-        hardest: tuple[Shares, str] | None = None
+        bars: list[tuple[str, int, int, int]] = []
+        hardest: tuple[Shares, str, int] | None = None
         for day, question_id, grades in week:
             title = self._question_title(question_id, lang)
             date = format_skeleton("MMMd", day, locale=lang)
+            given = Shares.of(grades)
+            bars.append((date, given.knew, given.partly, given.not_yet))
             if not grades:
                 rows.append(t(lang, "stats_group_row_ungraded", date=date, title=title))
                 continue
-            shares = Shares.of(grades)
             rows.append(t(lang, "stats_group_row", date=date, title=title,
-                          shares=shares.text(lang),
-                          grades=t(lang, "stats_grades", n=shares.count)))
-            if hardest is None or (shares.score, -shares.count) < (hardest[0].score,
-                                                                   -hardest[0].count):
-                hardest = (shares, title)
+                          shares=given.text(lang),
+                          grades=t(lang, "stats_grades", n=given.count)))
+            if hardest is None or (given.score, -given.count) < (hardest[0].score,
+                                                                 -hardest[0].count):
+                hardest = (given, title, len(bars) - 1)
         blocks = [summary, card(t(lang, "stats_group_questions"), *(f"• {row}" for row in rows),
                                 bold_first=True)]
-        if hardest is not None:
-            blocks.append(paragraph(t(lang, "stats_group_hardest", title=hardest[1],
-                                      shares=hardest[0].text(lang))))
-        return OutgoingMessage(title=t(lang, "stats_group_title"), blocks=tuple(blocks))
+        if hardest is None:
+            return OutgoingMessage(title=t(lang, "stats_group_title"), blocks=tuple(blocks))
+        blocks.append(paragraph(t(lang, "stats_group_hardest", title=hardest[1],
+                                  shares=hardest[0].text(lang))))
+        chart = shares.WeekShares(
+            title=t(lang, "stats_group_chart_title"), rows=tuple(bars), hardest=hardest[2],
+            legend=(t(lang, "grade_knew"), t(lang, "grade_partly"), t(lang, "grade_not_yet")))
+        png = await _painted(self.chart, chart)
+        return OutgoingMessage(title=t(lang, "stats_group_title"), blocks=tuple(blocks),
+                               attachment=Attachment("week.png", png, "image/png",
+                                                     t(lang, "stats_group_alt")))
 
     def _question_title(self, question_id: str, lang: str) -> str:
         question = self.bank.get(question_id)
@@ -215,6 +230,17 @@ def install(service: StudyService, draw: Drawer = heatmap.draw) -> ProgressServi
                                rollover_hour=service.config.rollover_hour, draw=draw)
     service.add_command("stats", progress.stats)
     return progress
+
+
+async def _painted(draw: Callable[[Spec], bytes], spec: Spec) -> bytes:
+    """The picture, drawn in the pictures' own thread: a burst of /stats waits its turn there
+    instead of filling the loop's default executor, and the event loop never blocks."""
+    return await asyncio.get_running_loop().run_in_executor(_painter(), draw, spec)
+
+
+@functools.cache
+def _painter() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="studybot-pictures")
 
 
 def _largest_remainder(counts: Sequence[int], total: int) -> tuple[int, ...]:

@@ -8,24 +8,16 @@ shared. Callers run `draw` in a worker thread so a picture never blocks the even
 from __future__ import annotations
 
 import datetime as dt
-import io
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 
-# The bundled subset of Noto Sans CJK SC (see fonts/OFL.txt): it holds ASCII, the catalog's
-# characters and Babel's month and weekday names, so labels never fall back to boxes.
-FONT = Path(__file__).with_name("fonts") / "StudybotCJKSubset-Regular.otf"
+from bot.pictures.canvas import DRAWING, FONT, INK, MUTED, figure, font, legend, png
+
+__all__ = ["FONT", "Heatmap", "draw", "size"]
 
 CELL = 26  # pixels per day square, gap included
 LEFT, RIGHT, TOP, BOTTOM = 64, 24, 96, 44
-DPI = 100
 STUDIED = "#2da44e"
 IDLE = "#ebedf0"
-INK = "#1f2328"
-MUTED = "#59636e"
-
-_DRAWING = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,25 +45,18 @@ def size(weeks: int) -> tuple[int, int]:
 
 def draw(heatmap: Heatmap) -> bytes:
     """The heatmap as a PNG of `size(heatmap.weeks)` pixels."""
-    with _DRAWING:
+    with DRAWING:
         return _draw(heatmap)
 
 
 def _draw(h: Heatmap) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import PatchCollection
-    from matplotlib.figure import Figure
-    from matplotlib.font_manager import FontProperties
     from matplotlib.patches import Rectangle
 
-    def font(points: float) -> FontProperties:
-        return FontProperties(fname=FONT, size=points)
-
     width, height = size(h.weeks)
-    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor="white")
-    FigureCanvasAgg(figure)
+    drawn = figure(width, height)
     grid_w, grid_h = h.weeks * CELL, 7 * CELL
-    axes = figure.add_axes((LEFT / width, BOTTOM / height, grid_w / width, grid_h / height))
+    axes = drawn.add_axes((LEFT / width, BOTTOM / height, grid_w / width, grid_h / height))
     axes.set_xlim(0, h.weeks)
     axes.set_ylim(7, 0)  # Monday on top
     axes.axis("off")
@@ -81,8 +66,7 @@ def _draw(h: Heatmap) -> bytes:
     for offset in range((h.today - h.start).days + 1):
         day = h.start + dt.timedelta(days=offset)
         column, row = divmod(offset, 7)
-        square = Rectangle((column + 0.08, row + 0.08), 0.84, 0.84)
-        squares.append(square)
+        squares.append(Rectangle((column + 0.08, row + 0.08), 0.84, 0.84))
         colours.append(STUDIED if day in h.days else IDLE)
         if day == h.today:
             today_square = (column + 0.08, row + 0.08)
@@ -98,25 +82,9 @@ def _draw(h: Heatmap) -> bytes:
         if label:
             axes.text(-0.3, row + 0.5, label, fontproperties=font(9), color=MUTED,
                       ha="right", va="center")
-
-    figure.text(LEFT / width, 1 - 16 / height, h.title, fontproperties=font(15), color=INK,
-                ha="left", va="top")
-    figure.text(LEFT / width, 1 - 46 / height, h.subtitle, fontproperties=font(11),
-                color=INK, ha="left", va="top")
-
-    # The legend, bottom right: a square and its word for each colour.
-    x = 1 - RIGHT / width
-    y = 14 / height
-    for colour, label in reversed(tuple(zip((STUDIED, IDLE), h.legend, strict=True))):
-        text = figure.text(x, y, label, fontproperties=font(9), color=MUTED, ha="right",
-                           va="center")
-        text_width = text.get_window_extent().width
-        x -= (text_width + 6) / width
-        figure.patches.append(Rectangle((x - 12 / width, y - 6 / height), 12 / width,
-                                        12 / height, transform=figure.transFigure,
-                                        figure=figure, facecolor=colour, edgecolor="none"))
-        x -= 28 / width
-
-    out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
-    return out.getvalue()
+    drawn.text(LEFT / width, 1 - 16 / height, h.title, fontproperties=font(15), color=INK,
+               ha="left", va="top")
+    drawn.text(LEFT / width, 1 - 46 / height, h.subtitle, fontproperties=font(11), color=INK,
+               ha="left", va="top")
+    legend(drawn, tuple(zip((STUDIED, IDLE), h.legend, strict=True)), width, height, RIGHT)
+    return png(drawn)

@@ -17,7 +17,7 @@ from bot.core.messages import OutgoingMessage
 from bot.core.models import ChatKind, ChatRef, Grade, Question, UserRef
 from bot.core.study import StudyService
 from bot.core.text import plain_text
-from bot.pictures import heatmap
+from bot.pictures import heatmap, shares
 from tests.conftest import REPO
 from tests.fakes import FakeBank, FakeClock
 from tests.history import days_back, study_on
@@ -168,7 +168,7 @@ async def test_an_unknown_choice_gets_the_usage(
     assert "/stats year" in text(await ask(service, in_group(), "year", "group"))
 
 
-async def test_the_picture_is_drawn_in_a_worker_thread_not_on_the_event_loop(
+async def test_the_picture_is_drawn_in_a_thread_of_its_own_not_on_the_event_loop(
     service: StudyService,
 ) -> None:
     threads: list[threading.Thread] = []
@@ -180,6 +180,7 @@ async def test_the_picture_is_drawn_in_a_worker_thread_not_on_the_event_loop(
     progress.install(service, draw=draw)
     await ask(service, in_group())
     assert threads and threads[0] is not threading.main_thread()
+    assert threads[0].name.startswith("studybot-pictures")  # its own thread, not the pool's
 
 
 def test_starting_the_bot_does_not_import_matplotlib() -> None:
@@ -213,6 +214,27 @@ async def test_stats_group_shows_the_weeks_questions_with_their_shares_and_the_h
     hardest = next(line for line in shown.splitlines() if line.startswith("本周最难："))
     tuesday_title = rows[1].removeprefix("• 3月17日 ").split("：")[0]
     assert tuesday_title in hardest
+
+
+async def test_stats_group_draws_the_weeks_shares_as_bars_when_someone_graded(
+    service: StudyService, clock: FakeClock, stats: progress.ProgressService,
+) -> None:
+    monday = TODAY - dt.timedelta(days=TODAY.weekday())
+    await study_on(service, clock, in_group(ALICE), [monday, TODAY])
+    chart = (await ask(service, in_group(), "group")).attachment
+    assert chart is not None and chart.filename == "week.png" and "最难" in chart.alt
+    assert png_size(chart.data) == shares.size(2)
+    await study_on(service, clock, in_group(BOB), [TODAY], grade=Grade.NOT_YET)
+    again = (await ask(service, in_group(), "group")).attachment
+    assert again is not None and pixels(again.data) != pixels(chart.data)
+
+
+async def test_a_week_nobody_graded_has_no_chart(
+    service: StudyService, clock: FakeClock, stats: progress.ProgressService,
+) -> None:
+    await service.handle_command(Command(in_group(), "today"))
+    message = await ask(service, in_group(), "group")
+    assert "还没有人打分" in text(message) and message.attachment is None
 
 
 async def test_stats_group_in_a_private_chat_says_where_it_works(
