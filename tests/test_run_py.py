@@ -97,12 +97,20 @@ def test_a_failing_step_shows_the_end_of_pips_output_and_where_the_whole_log_is(
     assert not (run_py.VENV / ".installed").exists()  # so the next run tries again
 
 
-def test_a_set_up_environment_runs_nothing_and_prints_nothing(
-    run_py: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-) -> None:
+@pytest.fixture
+def set_up(run_py: ModuleType, monkeypatch: pytest.MonkeyPatch,
+           capsys: pytest.CaptureFixture[str]) -> ModuleType:
+    """run.py after a first run that went well, its output already read."""
     monkeypatch.setattr(run_py.subprocess, "run", Pip())
     run_py.ensure_environment()
     capsys.readouterr()
+    return run_py
+
+
+def test_a_set_up_environment_runs_nothing_and_prints_nothing(
+    set_up: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    run_py = set_up
     again = Pip()
     monkeypatch.setattr(run_py.subprocess, "run", again)
     assert run_py.ensure_environment() == run_py._python()
@@ -110,11 +118,9 @@ def test_a_set_up_environment_runs_nothing_and_prints_nothing(
 
 
 def test_changed_dependencies_reinstall_in_two_steps_with_a_fresh_log(
-    run_py: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    set_up: ModuleType, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(run_py.subprocess, "run", Pip())
-    run_py.ensure_environment()
-    capsys.readouterr()
+    run_py = set_up
     (run_py.ROOT / "pyproject.toml").write_text("[project]\nname = 'y'\n", encoding="utf-8")
     run_py.ensure_environment()
     assert capsys.readouterr().err.splitlines() == [
