@@ -1,4 +1,4 @@
-"""`studybot`: console, content check|import|export|list|stats, db migrate."""
+"""`studybot`: console, content check|import|export|list|stats, db migrate|backup|copy."""
 
 from __future__ import annotations
 
@@ -70,6 +70,15 @@ def _parser() -> argparse.ArgumentParser:
     backup = db_commands.add_parser(
         "backup", help="copy the SQLite database to PATH while the bot runs (online, consistent)")
     backup.add_argument("path", type=Path)
+    copy = db_commands.add_parser(
+        "copy", help="copy every row from one database to another (e.g. SQLite to PostgreSQL)")
+    copy.add_argument("source", metavar="SRC_URL",
+                      help="database to read, e.g. sqlite:///data/studybot.db")
+    copy.add_argument("target", metavar="DST_URL",
+                      help="database to write, e.g. postgresql://studybot@db/studybot; "
+                           "migrated to the latest schema first")
+    copy.add_argument("--force", action="store_true",
+                      help="replace the rows of a target that is not empty")
 
     commands.add_parser("health", help="ask the running bot's /healthz (STUDYBOT_HTTP_LISTEN); "
                                        "exit 0 when healthy")
@@ -98,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             setup_logging(settings.log_level, secrets, fmt=settings.log_format)
             if args.db_command == "backup":
                 return _backup(settings.database_url, args.path)
+            if args.db_command == "copy":
+                return asyncio.run(_copy(args.source, args.target, args.force))
             return asyncio.run(_migrate(settings.database_url))
         if args.command == "run":
             setup_logging(settings.log_level, secrets, fmt=settings.log_format)
@@ -153,6 +164,19 @@ def _backup(url: str, target: Path) -> int:
             "db backup copies a SQLite database file; for PostgreSQL use pg_dump")
     size = backup_sqlite(Path(parsed.database).expanduser(), target)
     print(f"backed up {parsed.database} to {target} ({size:,} bytes, integrity ok)")
+    return 0
+
+
+async def _copy(source: str, target: str, force: bool) -> int:
+    from bot.storage.copy import copy_database, shown_url
+
+    counts = await copy_database(source, target, force=force)
+    print(f"copied {shown_url(source)} -> {shown_url(target)}")
+    width = max(len(count.table) for count in counts)
+    for count in counts:
+        print(f"  {count.table:<{width}}  {count.rows:>9,}")
+    print(f"{sum(c.rows for c in counts):,} rows in {len(counts)} tables; every table's count "
+          "matches the source")
     return 0
 
 

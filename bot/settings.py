@@ -4,6 +4,7 @@ environment variables, which win. Tokens come in as secrets and are never shown.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,6 +56,8 @@ class Settings(BaseSettings):
     discord_gateway_url: str = ""
     discord_guild: int | None = None  # sync slash commands to this server only (instant)
     discord_rate_limit: float = Field(48.5, ge=0, le=1000)  # requests/s overall; 0: no limit
+    # "0-1/4": this instance runs gateway shards 0 and 1 of 4; empty: one unsharded connection.
+    discord_shards: str = ""
 
     @field_validator("default_timezone")
     @classmethod
@@ -87,6 +90,19 @@ class Settings(BaseSettings):
     def _blank_path(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("discord_shards")
+    @classmethod
+    def _shards(cls, value: str) -> str:
+        value = "".join(value.split())
+        if value:
+            parse_shards(value)
+        return value
+
+    @property
+    def discord_shard_plan(self) -> Shards | None:
+        """Which gateway shards this instance runs, or None for one unsharded connection."""
+        return parse_shards(self.discord_shards) if self.discord_shards else None
+
     @field_validator("discord_guild", mode="before")
     @classmethod
     def _blank_guild(cls, value: Any) -> Any:
@@ -108,6 +124,43 @@ class Settings(BaseSettings):
         if path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
+
+
+@dataclass(frozen=True)
+class Shards:
+    """Discord gateway shards run by this instance: `ids` out of `count` in all."""
+
+    ids: tuple[int, ...]
+    count: int
+
+    def __str__(self) -> str:
+        return f"{','.join(map(str, self.ids))} of {self.count}"
+
+
+def parse_shards(value: str) -> Shards:
+    """`IDS/COUNT`, IDS a list of ids and ranges such as `0-1` or `0,2,5-7`; ValueError with a
+    readable reason. Every instance must give the same COUNT and, together, every id once."""
+    ids_text, sep, count_text = value.partition("/")
+    example = "e.g. 0-1/4 for shards 0 and 1 of 4"
+    if not sep or not count_text.isdigit() or int(count_text) < 1:
+        raise ValueError(f"expected IDS/COUNT, {example}; got '{value[:64]}'")
+    count = int(count_text)
+    ids: list[int] = []
+    for part in ids_text.split(","):
+        first, dash, last = part.partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            raise ValueError(f"expected shard ids such as 0-1 or 0,2 before '/', {example}; "
+                             f"got '{value[:64]}'")
+        start, end = int(first), int(last) if dash else int(first)
+        if start > end:
+            raise ValueError(f"the range {part} runs backwards")
+        ids.extend(range(start, end + 1))
+    if max(ids) >= count:
+        raise ValueError(f"shard {max(ids)} does not exist: ids run from 0 to {count - 1} "
+                         f"when COUNT is {count}")
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"a shard id is given twice in '{value[:64]}'")
+    return Shards(tuple(sorted(ids)), count)
 
 
 def split_listen(value: str) -> tuple[str, int]:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,7 @@ from bot.core.actions import ActionCodec
 from bot.core.study import StudyConfig, StudyService
 from bot.storage.sql import SqlStore, open_store
 from tests.fakes import FakeBank, FakeClock, RecordingMessenger, make_questions
+from tests.postgres import Databases, require_server, run_now
 from tests.telegram.fake_botapi import FakeBotApi
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,9 +22,28 @@ def clock() -> FakeClock:
     return FakeClock(dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC))
 
 
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[Databases]:
+    """The PostgreSQL test server (skips, or fails under CI=true, without one)."""
+    databases = Databases(require_server())
+    yield databases
+    run_now(databases.close())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated, empty database of the test's own, on each backend the store supports."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/test.db"
+        return
+    databases: Databases = request.getfixturevalue("postgres_databases")
+    async with databases.fresh() as url:
+        yield url
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    s = await open_store(f"sqlite:///{tmp_path}/test.db")
+async def store(database_url: str) -> AsyncIterator[SqlStore]:
+    s = await open_store(database_url)
     yield s
     await s.close()
 

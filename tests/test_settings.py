@@ -62,6 +62,12 @@ def test_config_studybot_toml_is_used_when_present(tmp_path: Path) -> None:
         ("STUDYBOT_LANGUAGE", "fr", "STUDYBOT_LANGUAGE"),
         ("STUDYBOT_ROLLOVER_HOUR", "24", "less than or equal to 23"),
         ("STUDYBOT_TICK_SECONDS", "soon", "STUDYBOT_TICK_SECONDS"),
+        ("STUDYBOT_DISCORD_SHARDS", "4", "expected IDS/COUNT, e.g. 0-1/4"),
+        ("STUDYBOT_DISCORD_SHARDS", "0-4/4", "shard 4 does not exist: ids run from 0 to 3"),
+        ("STUDYBOT_DISCORD_SHARDS", "2-1/4", "the range 2-1 runs backwards"),
+        ("STUDYBOT_DISCORD_SHARDS", "0,0/2", "a shard id is given twice"),
+        ("STUDYBOT_DISCORD_SHARDS", "a/2", "expected shard ids such as 0-1"),
+        ("STUDYBOT_DISCORD_SHARDS", "0/0", "expected IDS/COUNT"),
     ],
 )
 def test_a_bad_setting_is_one_line_that_names_it(
@@ -72,6 +78,21 @@ def test_a_bad_setting_is_one_line_that_names_it(
         load_settings()
     message = str(caught.value)
     assert message.startswith(name) and fragment in message and "\n" not in message
+
+
+@pytest.mark.parametrize(("given", "ids", "count"), [
+    ("0-1/4", (0, 1), 4), ("3/4", (3,), 4), (" 0, 2-3 / 8 ", (0, 2, 3), 8), ("0/1", (0,), 1),
+])
+def test_discord_shards_name_the_ids_this_instance_runs_out_of_the_count(
+    monkeypatch: pytest.MonkeyPatch, given: str, ids: tuple[int, ...], count: int
+) -> None:
+    monkeypatch.setenv("STUDYBOT_DISCORD_SHARDS", given)
+    plan = load_settings().discord_shard_plan
+    assert plan is not None and (plan.ids, plan.count) == (ids, count)
+
+
+def test_no_discord_shards_means_one_unsharded_connection() -> None:
+    assert load_settings().discord_shard_plan is None
 
 
 def test_a_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -227,14 +227,14 @@ def _open_failure(url: URL, path: Path | None, error: BaseException, *,
         if reason is None:
             if not connecting:
                 return None
-            reason = _driver_message(error)
+            reason = driver_message(error)
         return f"cannot open {path if path is not None else url.database}: {reason}"
     cause = _root_cause(error)
     if not connecting and not isinstance(cause, OSError) and not _is_connection_error(cause):
         return None
     # The server's own words ('database "x" does not exist', 'password authentication failed
     # for user "y"') never contain the password; the URL is shown with it masked.
-    reason = os_reason(cause) if isinstance(cause, OSError) else _driver_message(error)
+    reason = os_reason(cause) if isinstance(cause, OSError) else driver_message(error)
     if url.password:
         reason = reason.replace(str(url.password), "***")
     where = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
@@ -243,7 +243,7 @@ def _open_failure(url: URL, path: Path | None, error: BaseException, *,
 
 def sqlite_reason(path: Path, error: BaseException) -> str | None:
     """What is wrong with a SQLite file that SQLite would not open or write, in a few words."""
-    message = _driver_message(error).lower()
+    message = driver_message(error).lower()
     if "not a database" in message:
         return "not a SQLite database (a corrupt file, or another kind of file)"
     if "malformed" in message:
@@ -282,7 +282,7 @@ def _root_cause(error: BaseException) -> BaseException:
     return error
 
 
-def _driver_message(error: BaseException) -> str:
+def driver_message(error: BaseException) -> str:
     """The driver's message alone: SQLAlchemy's adds the SQL and a link to its docs."""
     cause = _root_cause(error)
     text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__

@@ -28,8 +28,8 @@ class Terminal(io.StringIO):
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path}/console.db", content=REPO / "content",
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, content=REPO / "content",
                     default_timezone="Asia/Shanghai")
 
 

@@ -32,9 +32,11 @@ def settings(tmp_path: Path, fake: FakeDiscord) -> Settings:
 async def start_adapter(service: StudyService, settings: Settings) -> DiscordAdapter:
     """The real adapter, registered as the service's Discord messenger, connected to the fake.
 
-    No wait for more servers after READY (discord.py's default is two seconds of real time).
+    No wait for more servers after READY (discord.py's default is two seconds of real time), nor
+    between the IDENTIFYs of several shards (five seconds each against the real Discord).
     """
-    adapter = DiscordAdapter(service, settings, ready_timeout=10.0, guild_ready_timeout=0.0)
+    adapter = DiscordAdapter(service, settings, ready_timeout=10.0, guild_ready_timeout=0.0,
+                             identify_interval=0.0)
     service.register_messenger(adapter)
     await adapter.start()
     return adapter

@@ -168,8 +168,10 @@ class FakeDiscord:
         self.deleted: set[int] = set()  # messages someone deleted
         self.interactions: dict[str, Interaction] = {}
         self.commands: dict[int | None, list[JSON]] = {}  # guild id (None: global) → commands
-        self.identify: JSON | None = None
+        self.identify: JSON | None = None  # the last IDENTIFY
+        self.identifies: list[JSON] = []  # every IDENTIFY, one per shard and reconnection
         self.sockets: list[web.WebSocketResponse] = []
+        self.shards: dict[web.WebSocketResponse, list[int]] = {}  # [id, count] per session
         self._ids = itertools.count(950000000000000001)
         self._seq = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -237,8 +239,12 @@ class FakeDiscord:
     async def dispatch(self, event: str, data: JSON) -> None:
         """Send a gateway DISPATCH event to every connected client."""
         message = {"op": 0, "t": event, "s": next(self._seq), "d": data}
+        guild = data.get("guild_id") or (data.get("id") if event.startswith("GUILD_") else None)
         for ws in list(self.sockets):
-            if not ws.closed:
+            shard_id, count = self.shards.get(ws, [0, 1])
+            # A server's events go to the one session whose shard owns it (see _hello_again);
+            # direct messages, of no server, to shard 0.
+            if not ws.closed and (int(guild or 0) >> 22) % count == shard_id:
                 await ws.send_str(json.dumps(message))
 
     def messages_in(self, channel_id: int) -> list[Sent]:
@@ -490,20 +496,28 @@ class FakeDiscord:
                 await ws.send_str(json.dumps({"op": 11}))
             elif op == 2:
                 self.identify = payload["d"]
-                await self._hello_again(ws)
+                self.identifies.append(payload["d"])
+                self.shards[ws] = payload["d"].get("shard") or [0, 1]
+                await self._hello_again(ws, self.shards[ws])
         if ws in self.sockets:
             self.sockets.remove(ws)
+        self.shards.pop(ws, None)
         return ws
 
-    async def _hello_again(self, ws: web.WebSocketResponse) -> None:
+    async def _hello_again(self, ws: web.WebSocketResponse, shard: list[int]) -> None:
+        # Discord's rule: a server belongs to shard (server id >> 22) % shard count, and only
+        # that shard's session hears of it.
+        shard_id, count = shard
+        ours = (GUILD_ID >> 22) % count == shard_id
         ready = {"v": 10, "user": user_payload(BOT_ID, "studybot", bot=True),
-                 "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-                 "session_id": "session-1", "resume_gateway_url": self.gateway_url,
-                 "application": {"id": str(APP_ID), "flags": 0}, "shard": [0, 1],
+                 "guilds": [{"id": str(GUILD_ID), "unavailable": True}] if ours else [],
+                 "session_id": f"session-{shard_id}", "resume_gateway_url": self.gateway_url,
+                 "application": {"id": str(APP_ID), "flags": 0}, "shard": shard,
                  "private_channels": [], "relationships": [], "user_settings": {}}
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready}))
-        await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq),
-                                      "d": guild_payload()}))
+        if ours:
+            await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq),
+                                          "d": guild_payload()}))
 
 
 def _multipart(content_type: str, raw: bytes) -> JSON:

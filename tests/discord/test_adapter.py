@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
 import aiohttp
 import discord
@@ -297,7 +296,7 @@ async def test_today_posts_the_same_question_with_working_buttons(
 
 async def test_buttons_of_a_message_sent_before_a_restart_still_work(
     fake: FakeDiscord, service: StudyService, clock: FakeClock, settings: Settings,
-    tmp_path: Path, bank: FakeBank,
+    database_url: str, bank: FakeBank,
 ) -> None:
     first = await start_adapter(service, settings)
     try:
@@ -308,7 +307,7 @@ async def test_buttons_of_a_message_sent_before_a_restart_still_work(
     assert not first.connected
 
     # A new process: new store connection, new service, new client and adapter; same database.
-    store = await open_store(f"sqlite:///{tmp_path}/test.db")
+    store = await open_store(database_url)
     try:
         codec = ActionCodec(await store.payload_secret())
         again = StudyService(store, bank, clock, codec, StudyConfig())

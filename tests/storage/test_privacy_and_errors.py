@@ -27,6 +27,7 @@ from bot.storage.backup import backup_sqlite
 from bot.storage.journal import FileJournal
 from bot.storage.sql import open_store
 from tests.conftest import REPO
+from tests.postgres import require_server
 
 NOBODY = 65534
 PASSWORD = "s3cret-pass-word"
@@ -271,22 +272,15 @@ def test_an_unreachable_postgresql_server_is_one_line_without_the_password(
     assert PASSWORD not in done.stderr + done.stdout
 
 
-def postgres_reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=2).close()
-    except OSError:
-        return False
-    return True
-
-
 def test_an_unknown_postgresql_database_is_one_line_naming_it(tmp_path: Path) -> None:
-    if not postgres_reachable() and os.environ.get("CI") != "true":
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432 (CI=true requires one)")
-    url = f"postgresql://postgres:{PASSWORD}@127.0.0.1:5432/studybot_no_such_database"
-    done = studybot(tmp_path, url, "console")
-    assert_one_line(done, "cannot connect to postgresql://postgres:***@127.0.0.1:5432/",
+    given = require_server()
+    # The server's own password if it needs one (trust authentication ignores this one).
+    server = given.set(drivername="postgresql", password=given.password or PASSWORD,
+                       database="studybot_no_such_database")
+    done = studybot(tmp_path, server.render_as_string(hide_password=False), "console")
+    assert_one_line(done, f"cannot connect to {server.render_as_string(hide_password=True)}",
                     'database "studybot_no_such_database" does not exist')
-    assert PASSWORD not in done.stderr + done.stdout
+    assert str(server.password) not in done.stderr + done.stdout
 
 
 class _RefusingPostgres(socketserver.BaseRequestHandler):

@@ -1,4 +1,5 @@
-"""The SQLite store on real files: migrations, the once-per-date claim, concurrency."""
+"""The store on real databases: SQLite files (migrations, WAL) and, where the test takes
+`database_url`, PostgreSQL too (the once-per-date claim under concurrency, chats, users)."""
 
 from __future__ import annotations
 
@@ -85,8 +86,8 @@ async def test_the_database_runs_in_wal_mode_with_foreign_keys_on(tmp_path: Path
         await store.close()
 
 
-async def test_only_one_of_many_concurrent_claims_for_a_date_wins(tmp_path: Path) -> None:
-    store = await open_store(f"sqlite:///{tmp_path}/claims.db")
+async def test_only_one_of_many_concurrent_claims_for_a_date_wins(database_url: str) -> None:
+    store = await open_store(database_url)
     try:
         chat = await store.ensure_chat(ChatRef("console", "g"), ChatKind.GROUP, language="zh",
                                        timezone="Asia/Shanghai")
@@ -103,8 +104,8 @@ async def test_only_one_of_many_concurrent_claims_for_a_date_wins(tmp_path: Path
         await store.close()
 
 
-async def test_the_payload_key_is_made_once_and_kept(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/key.db"
+async def test_the_payload_key_is_made_once_and_kept(database_url: str) -> None:
+    url = database_url
     first = await open_store(url)
     key = await first.payload_secret()
     await first.close()
@@ -115,8 +116,8 @@ async def test_the_payload_key_is_made_once_and_kept(tmp_path: Path) -> None:
         await second.close()
 
 
-async def test_a_chat_is_created_once_and_keeps_its_settings(tmp_path: Path) -> None:
-    store = await open_store(f"sqlite:///{tmp_path}/chats.db")
+async def test_a_chat_is_created_once_and_keeps_its_settings(database_url: str) -> None:
+    store = await open_store(database_url)
     try:
         ref = ChatRef("telegram", "-1001", "77")
         made = await store.ensure_chat(ref, ChatKind.GROUP, language="zh", timezone="UTC")
@@ -131,9 +132,9 @@ async def test_a_chat_is_created_once_and_keeps_its_settings(tmp_path: Path) -> 
 
 
 async def test_a_display_name_change_is_kept_and_an_empty_one_keeps_the_old(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
-    store = await open_store(f"sqlite:///{tmp_path}/users.db")
+    store = await open_store(database_url)
     try:
         pk = await store.ensure_user(UserRef("discord", "1", "Old"))
         assert await store.ensure_user(UserRef("discord", "1", "New")) == pk
@@ -194,9 +195,9 @@ async def test_the_pack_and_tag_columns_migrate_down_and_up_again(tmp_path: Path
 
 
 async def test_a_chats_packs_and_tags_are_kept_and_travel_with_its_subscription(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
-    store = await open_store(f"sqlite:///{tmp_path}/choice.db")
+    store = await open_store(database_url)
     try:
         ref = ChatRef("telegram", "-5")
         chat = await store.ensure_chat(ref, ChatKind.GROUP, language="zh", timezone="UTC")

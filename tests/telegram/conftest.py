@@ -1,4 +1,5 @@
-"""The real Application against the fake Bot API, over a real SQLite store and the real core."""
+"""The real Application against the fake Bot API, over a real store (SQLite and PostgreSQL)
+and the real core."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ HarnessFactory = Callable[..., Awaitable[Harness]]
 
 @pytest.fixture
 async def telegram(
-    botapi: FakeBotApi, tmp_path: Path, clock: FakeClock
+    botapi: FakeBotApi, tmp_path: Path, clock: FakeClock, database_url: str
 ) -> AsyncIterator[HarnessFactory]:
     """Builds the bot on demand (so a test can choose its questions and settings); stops it."""
     made: list[Harness] = []
@@ -74,7 +75,7 @@ async def telegram(
                    **overrides: Any) -> Harness:
         content = write_pack(tmp_path / f"content{len(made)}", questions)
         values: dict[str, Any] = {
-            "database_url": f"sqlite:///{tmp_path}/telegram.db", "content": content,
+            "database_url": database_url, "content": content,
             "default_timezone": "Asia/Shanghai", "telegram_token": botapi.token,
             "telegram_api_url": f"{botapi.url}/bot", **overrides}
         settings = Settings(**values)

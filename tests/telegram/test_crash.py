@@ -19,11 +19,12 @@ from tests.telegram.test_run import start, stop
 GROUPS = 60
 
 
-async def seed_due_groups(tmp_path: Path) -> None:
-    store = await open_store(f"sqlite:///{tmp_path}/run.db")
+async def seed_due_groups(url: str, groups: int = GROUPS) -> None:
+    """`groups` Telegram groups (-5000, -5001, …) whose daily post was due 30 s ago."""
+    store = await open_store(url)
     due = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30)
     try:
-        for i in range(GROUPS):
+        for i in range(groups):
             chat = await store.ensure_chat(ChatRef("telegram", str(-5000 - i)), ChatKind.GROUP,
                                            language="zh", timezone="UTC")
             await store.subscribe(chat.pk, due.time().replace(second=0, microsecond=0), "UTC",
@@ -48,7 +49,7 @@ async def until(condition: object, within: float) -> None:
 async def test_a_push_killed_twice_mid_way_posts_each_group_exactly_once(
     botapi: FakeBotApi, tmp_path: Path
 ) -> None:
-    await seed_due_groups(tmp_path)
+    await seed_due_groups(f"sqlite:///{tmp_path}/run.db")
     env = {"STUDYBOT_TELEGRAM_TOKEN": botapi.token,
            "STUDYBOT_TELEGRAM_API_URL": f"{botapi.url}/bot",
            "STUDYBOT_TELEGRAM_RATE_LIMIT": "0", "STUDYBOT_OUTBOX_JOURNAL": f"{tmp_path}/marks"}

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+from telegram.error import Conflict
+
 from bot.adapters.telegram.render import visible_text
 from bot.core.i18n import t
 from bot.core.models import ChatRef
@@ -465,6 +468,26 @@ async def test_the_adapter_reports_connected_while_polling_and_down_when_polling
     await h.adapter.stop()
     assert not h.adapter.connected
     await asyncio.sleep(0)
+
+
+async def test_a_second_poller_is_named_in_one_log_line_however_often_telegram_answers_409(
+    telegram: HarnessFactory, botapi: FakeBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = await telegram()
+    said = "Conflict: terminated by other getUpdates request; make sure that only one bot " \
+           "instance is running"
+    botapi.fail("getUpdates", 409, said)
+    for _ in range(200):  # bounded: the poller meets the 409 within a few polls
+        if not h.adapter.connected:
+            break
+        await asyncio.sleep(0.01)
+    assert not h.adapter.connected
+    # PTB retries with a growing pause; its next 409 comes straight to the same callback.
+    h.adapter._on_polling_error(Conflict(said))
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("bot.adapters")]
+    conflicts = [line for line in lines if "another instance is polling" in line]
+    assert len(conflicts) == 1 and "webhook mode" in conflicts[0] and said in conflicts[0]
+    assert not [line for line in lines if "polling failed" in line]
 
 
 # ----- webhook mode -----------------------------------------------------------------------------

@@ -137,6 +137,19 @@ class StudyClient(discord.Client):
         await self.adapter.channel_removed(thread.id, "thread deleted")
 
 
+class ShardedStudyClient(StudyClient, discord.AutoShardedClient):
+    """The same client on the gateway shards STUDYBOT_DISCORD_SHARDS names, for bots in more
+    servers than one connection may carry: each instance runs its own shards, and Discord sends
+    a server's events (commands, presses) only to the shard that owns it. on_ready comes once
+    all of this instance's shards are ready; posts go by REST and need no particular shard."""
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # Discord accepts one IDENTIFY per five seconds (per max_concurrency bucket); discord.py
+        # waits that long before each shard but the first, and so do we, by the adapter's pace.
+        if not initial:
+            await asyncio.sleep(self.adapter.identify_interval)
+
+
 class DiscordAdapter:
     """The Discord platform: lifecycle, events in, and the Messenger for scheduled posts."""
 
@@ -147,6 +160,7 @@ class DiscordAdapter:
     def __init__(self, service: StudyService, settings: Settings, *,
                  send_timeout: float = 60.0, ready_timeout: float = 60.0,
                  guild_ready_timeout: float = 2.0, max_ratelimit_timeout: float = 30.0,
+                 identify_interval: float = 5.0,
                  throttle: AbstractAsyncContextManager[object] | None = None) -> None:
         self.service = service
         # discord.py follows the per-route buckets but not Discord's global 50 requests/s; a
@@ -159,6 +173,8 @@ class DiscordAdapter:
         self.ready_timeout = ready_timeout
         # How long discord.py waits for more GUILD_CREATEs before READY counts as done.
         self.guild_ready_timeout = guild_ready_timeout
+        # Seconds between the IDENTIFYs of this instance's shards (sharding only).
+        self.identify_interval = identify_interval
         # A rate-limit wait longer than this fails the send (retried on a later tick) rather
         # than holding up the push; discord.py allows no less than 30 s.
         self.max_ratelimit_timeout = max_ratelimit_timeout
@@ -192,9 +208,13 @@ class DiscordAdapter:
         _SECRETS.add(token)
         self._point_endpoints()
         self.ready = asyncio.Event()
-        client = StudyClient(self, guild_ready_timeout=self.guild_ready_timeout,
-                             max_ratelimit_timeout=max(30.0, self.max_ratelimit_timeout),
-                             http_trace=_request_tracer())
+        options: dict[str, Any] = {
+            "guild_ready_timeout": self.guild_ready_timeout,
+            "max_ratelimit_timeout": max(30.0, self.max_ratelimit_timeout),
+            "http_trace": _request_tracer()}
+        plan = self.settings.discord_shard_plan
+        client = (StudyClient(self, **options) if plan is None else ShardedStudyClient(
+            self, shard_ids=list(plan.ids), shard_count=plan.count, **options))
         self._client = client
         try:
             try:
@@ -212,8 +232,9 @@ class DiscordAdapter:
             await self.stop()
             raise
         user = client.user
-        log.info("Discord: connected as %s (%s), %d server(s)",
-                 user.name if user else "?", user.id if user else "?", len(client.guilds))
+        log.info("Discord: connected as %s (%s), %d server(s)%s",
+                 user.name if user else "?", user.id if user else "?", len(client.guilds),
+                 f" on shards {plan}" if plan is not None else "")
 
     async def _wait_ready(self) -> None:
         assert self._task is not None

@@ -34,6 +34,7 @@ from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -140,6 +141,7 @@ class TelegramAdapter:
         self.username = ""
         self._started = False
         self._poll_failed_at: float | None = None
+        self._conflict_logged = False  # another poller is said once, not on every retry
 
     # ----- lifecycle --------------------------------------------------------------------------
 
@@ -568,6 +570,17 @@ class TelegramAdapter:
 
     def _on_polling_error(self, error: TelegramError) -> None:
         self._poll_failed_at = time.monotonic()
+        if isinstance(error, Conflict):
+            # Telegram hands each update to one getUpdates caller only: a second poller (a
+            # second instance, or a webhook set elsewhere) is an operator's mistake to name
+            # once, not a network fault to log on every retry of PTB's backoff.
+            if not self._conflict_logged:
+                self._conflict_logged = True
+                log.warning("telegram: another instance is polling this bot's updates (409 "
+                            "Conflict); only one may poll: stop the other, or run every "
+                            "instance in webhook mode (STUDYBOT_TELEGRAM_WEBHOOK_URL); "
+                            "Telegram said: %s", self._clean(error))
+            return
         log.warning("telegram: polling failed, retrying: %s", self._clean(error))
 
     def _clean(self, error: object) -> str:
