@@ -15,8 +15,10 @@ from sqlalchemy.engine import make_url
 from bot.cli import main
 from bot.core.models import ChatKind, ChatRef, Grade, UserRef
 from bot.core.push_model import Claim, Mark
+from bot.core.review_model import ReminderClaim
+from bot.core.together_model import JobClaim, JobKind
 from bot.storage.schema import metadata
-from bot.storage.sql import SqlStore, open_store
+from bot.storage.sql import HEAD, SqlStore, open_store
 from tests.postgres import Databases
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
@@ -42,9 +44,25 @@ async def seed(store: SqlStore) -> None:
         day = result.days[key]
         await store.record_reveal(day.pk, grader, NOW)
         await store.record_grade(day.pk, grader, Grade.KNEW, NOW, DAY, "Asia/Shanghai")
-    await store.unsubscribe((await store.ensure_chat(
-        ChatRef("telegram", "-1001", "1"), ChatKind.PRIVATE, language="zh",
-        timezone="UTC")).pk)
+    private = await store.ensure_chat(ChatRef("telegram", "-1001", "1"), ChatKind.PRIVATE,
+                                      language="zh", timezone="UTC")
+    await store.unsubscribe(private.pk)
+    # The review loop, reminders and group sends.
+    await store.put_card(grader, "q0", {
+        "state": 2, "step": None, "stability": 3.5, "difficulty": 5.25, "due": NOW,
+        "last_review": NOW, "reps": 1, "review_day": DAY, "source": "daily", "prior": "",
+        "chat_day_pk": day.pk}, NOW)
+    await store.set_reminder(grader, private.pk, dt.time(21), NOW, NOW)
+    reminder = await store.get_reminder(grader)
+    assert reminder is not None
+    await store.claim_reminders([ReminderClaim(reminder, DAY, NOW, NOW + dt.timedelta(days=1))],
+                                [], [], "run-1", NOW)
+    await store.set_job(day.chat_pk, JobKind.ANSWER, dt.time(21), NOW, NOW)
+    job = await store.get_job(day.chat_pk, JobKind.ANSWER)
+    assert job is not None
+    await store.claim_jobs([JobClaim(job, DAY.isoformat(), NOW, NOW + dt.timedelta(days=1))],
+                           [], [], "run-1", NOW)
+    await store.set_board_hidden(day.chat_pk, grader, True, NOW)
 
 
 async def rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -144,7 +162,7 @@ async def test_a_target_with_rows_is_refused_in_one_line_unless_forced(
 @pytest.mark.parametrize(("make", "words"), [
     ("missing", "source: no database file at"),
     ("same", "the source and the target are the same database"),
-    ("old", "source: its schema is 0002, this studybot's is 0004; run `studybot db migrate`"),
+    ("old", f"source: its schema is 0002, this studybot's is {HEAD}; run `studybot db migrate`"),
 ])
 async def test_a_source_that_cannot_be_copied_is_one_line_and_leaves_no_target(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
