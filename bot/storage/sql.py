@@ -9,7 +9,8 @@ import os
 import secrets
 import sqlite3
 import stat
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,8 @@ def database_url_for_driver(url: str) -> str:
     return parsed.set(drivername=_DRIVERS[backend]).render_as_string(hide_password=False)
 
 
-async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5000) -> SqlStore:
+async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5000,
+                     monotonic: Callable[[], float] = time.monotonic) -> SqlStore:
     """Open (and by default migrate) the database; DatabaseUnusable in one line if it cannot be."""
     driver_url = database_url_for_driver(url)
     parsed = make_url(driver_url)
@@ -95,7 +97,7 @@ async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5
             # check or a due query never waits behind a writer (or another process's lock).
             reader = create_async_engine(driver_url)
             _sqlite_tuning(reader, busy_timeout_ms, writer=False)
-    store = SqlStore(engine, reader)
+    store = SqlStore(engine, reader, monotonic=monotonic)
     try:
         try:
             # Connect now, even without migrating: a database that cannot be opened is reported
@@ -323,13 +325,33 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
+# How long a user's row id and display name are trusted without a look at the database, when
+# other processes may write it (PostgreSQL). The id never changes; the name only matters if it is
+# changed and changed back within this time through another instance, which then keeps the other
+# name until the next press after it (names are shown on /top boards only).
+USER_TTL_SECONDS = 60.0
+CACHE_ENTRIES = 100_000  # beyond this a cache starts over rather than grow without bound
+
+
 class SqlStore(PushStoreMixin):
-    def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None, *,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
         self.reader = reader or engine
         self._lock_fd: int | None = None
         self._identity: tuple[int, int] | None = None  # the SQLite file's device and inode
         self._postgres = engine.dialect.name == "postgresql"
+        self._monotonic = monotonic
+        # Chats as last read or written, by ref and by pk; kept only while this process alone
+        # writes the database (hold_sole_lock), where every change to a chat row goes through
+        # this store and forgets it. With other instances (PostgreSQL) a chat's language or
+        # schedule may change anywhere, and a press must see that at once: chats are read.
+        self._chats: dict[ChatRef, Chat] = {}
+        self._chats_by_pk: dict[int, Chat] = {}
+        # Bumped by every chat change, so a read that started before it is not kept after it.
+        self._chat_changes = 0
+        # (platform, user id) → (row id, display name, when read): see USER_TTL_SECONDS.
+        self._users: dict[tuple[str, str], tuple[int, str, float]] = {}
 
     # ----- lifecycle --------------------------------------------------------------------------
 
@@ -376,6 +398,11 @@ class SqlStore(PushStoreMixin):
                              "(several instances need PostgreSQL)") from None
         self._lock_fd = fd
         return True
+
+    @property
+    def _sole(self) -> bool:
+        """Whether this process alone writes the database (so what it caches cannot go stale)."""
+        return self._lock_fd is not None
 
     # ----- operations: health, metrics, backup ------------------------------------------------
 
@@ -440,6 +467,12 @@ class SqlStore(PushStoreMixin):
     async def ensure_chat(
         self, ref: ChatRef, kind: ChatKind, *, language: str, timezone: str
     ) -> Chat:
+        """The chat, created with these settings if it is new. A known chat costs a read (or
+        nothing, when cached), never a write transaction."""
+        known = await self.get_chat(ref)
+        if known is not None:
+            return known
+        changes = self._chat_changes
         async with self.engine.begin() as conn:
             stmt = self._insert(chats).values(
                 platform=ref.platform, chat_id=ref.chat_id, thread_id=ref.thread_id,
@@ -447,25 +480,50 @@ class SqlStore(PushStoreMixin):
             await conn.execute(stmt.on_conflict_do_nothing(
                 index_elements=["platform", "chat_id", "thread_id"]))
             row = (await conn.execute(select(chats).where(_chat_is(ref)))).one()
-        return _chat(row)
+        return self._keep_chat(_chat(row), changes)
 
     async def get_chat(self, ref: ChatRef) -> Chat | None:
+        known = self._chats.get(ref)
+        if known is not None:
+            return known
+        changes = self._chat_changes
         async with self.reader.connect() as conn:
             row = (await conn.execute(select(chats).where(_chat_is(ref)))).one_or_none()
-        return _chat(row) if row else None
+        return self._keep_chat(_chat(row), changes) if row else None
 
     async def get_chat_by_pk(self, chat_pk: int) -> Chat | None:
+        known = self._chats_by_pk.get(chat_pk)
+        if known is not None:
+            return known
+        changes = self._chat_changes
         async with self.reader.connect() as conn:
             row = (await conn.execute(select(chats).where(chats.c.pk == chat_pk))).one_or_none()
-        return _chat(row) if row else None
+        return self._keep_chat(_chat(row), changes) if row else None
+
+    def _keep_chat(self, chat: Chat, changes: int) -> Chat:
+        """Cache `chat` when this process alone writes and no chat changed since it was read."""
+        if self._sole and changes == self._chat_changes:
+            if len(self._chats) >= CACHE_ENTRIES:
+                self._forget_chats()
+            self._chats[chat.ref] = chat
+            self._chats_by_pk[chat.pk] = chat
+        return chat
+
+    def _forget_chats(self) -> None:
+        """After any change to a chat row (rare: settings, moves), forget every cached chat."""
+        self._chat_changes += 1
+        self._chats.clear()
+        self._chats_by_pk.clear()
 
     async def set_chat_language(self, chat_pk: int, language: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(language=language))
+        self._forget_chats()
 
     async def set_chat_timezone(self, chat_pk: int, timezone: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(timezone=timezone))
+        self._forget_chats()
 
     async def set_chat_selection(
         self, chat_pk: int, *, packs: Sequence[str] | None = None,
@@ -481,9 +539,16 @@ class SqlStore(PushStoreMixin):
             return
         async with self.engine.begin() as conn:
             await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(**values))
+        self._forget_chats()
 
     async def move_chat(self, old: ChatRef, new: ChatRef) -> None:
         """Point everything of `old` at `new` (a Telegram group that became a supergroup)."""
+        try:
+            await self._move_chat(old, new)
+        finally:
+            self._forget_chats()
+
+    async def _move_chat(self, old: ChatRef, new: ChatRef) -> None:
         async with self.engine.begin() as conn:
             target = await conn.scalar(select(chats.c.pk).where(_chat_is(new)))
             source = await conn.scalar(select(chats.c.pk).where(_chat_is(old)))
@@ -501,19 +566,36 @@ class SqlStore(PushStoreMixin):
                     subscriptions.c.chat_pk == source).values(chat_pk=target))
 
     async def ensure_user(self, user: UserRef) -> int:
+        """The user's row id; their display name is written only when it changed."""
         name = user.display_name[:128]
-        async with self.engine.begin() as conn:
-            stmt = self._insert(users).values(platform=user.platform, user_id=user.user_id,
-                                              display_name=name, created_at=_now())
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["platform", "user_id"], set_={"display_name": name},
-                where=users.c.display_name != name) if name else stmt.on_conflict_do_nothing(
-                index_elements=["platform", "user_id"])
-            await conn.execute(stmt)
-            pk = await conn.scalar(select(users.c.pk).where(
-                users.c.platform == user.platform, users.c.user_id == user.user_id))
-        assert pk is not None
-        return int(pk)
+        key = (user.platform, user.user_id)
+        now = self._monotonic()
+        known = self._users.get(key)
+        if known is not None and (not name or known[1] == name) and (
+                self._sole or now - known[2] < USER_TTL_SECONDS):
+            return known[0]
+        async with self.reader.connect() as conn:
+            row = (await conn.execute(select(users.c.pk, users.c.display_name).where(
+                users.c.platform == user.platform, users.c.user_id == user.user_id))).one_or_none()
+        if row is not None and (not name or row.display_name == name):
+            pk, name = int(row.pk), row.display_name
+        else:
+            async with self.engine.begin() as conn:
+                stmt = self._insert(users).values(platform=user.platform, user_id=user.user_id,
+                                                  display_name=name, created_at=_now())
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["platform", "user_id"], set_={"display_name": name},
+                    where=users.c.display_name != name) if name else stmt.on_conflict_do_nothing(
+                    index_elements=["platform", "user_id"])
+                await conn.execute(stmt)
+                found = await conn.scalar(select(users.c.pk).where(
+                    users.c.platform == user.platform, users.c.user_id == user.user_id))
+            assert found is not None
+            pk = int(found)
+        if len(self._users) >= CACHE_ENTRIES:
+            self._users.clear()
+        self._users[key] = (pk, name, now)
+        return pk
 
     # ----- subscriptions ----------------------------------------------------------------------
 
