@@ -6,6 +6,7 @@ source, so escaping is each renderer's single concern.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -48,6 +49,9 @@ def bullet(text: str) -> Block:
 _md = MarkdownIt("commonmark", {"html": False}).disable(["image", "html_block", "html_inline"])
 
 
+# Every reveal shows an answer from the same few hundred: each is parsed once (a long one costs
+# about a millisecond to parse), and the blocks, being immutable, are shared.
+@functools.lru_cache(maxsize=1024)
 def parse_markdown(source: str) -> tuple[Block, ...]:
     """Parse an answer into blocks; anything outside the subset degrades to plain text."""
     tokens = _md.parse(source)
