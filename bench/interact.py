@@ -265,6 +265,8 @@ async def main(args: argparse.Namespace) -> None:
         ours, log = await run_ours(args, tmp, presses, commands)
         bare = await run_bare(html, presses, commands, concurrent=False)
         bare_concurrent = await run_bare(html, [], commands, concurrent=True)
+        sqlite_commits = await asyncio.to_thread(
+            bare_commits, f"{tmp}/commits.db") if not args.db else []
     backend = url.split(":")[0]
     print(f"{backend}: {args.users} members × {args.days} days; presses one at a time; "
           f"{args.commands} /streak from {args.groups} groups at once, limiter off")
@@ -280,6 +282,29 @@ async def main(args: argparse.Namespace) -> None:
           f"{bare.commands_per_s:,.0f}/s (ratio {ours.commands_per_s / bare.commands_per_s:.2f})"
           f" | bare, concurrent_updates=True {bare_concurrent.commands_per_s:,.0f}/s "
           f"(ratio {ours.commands_per_s / bare_concurrent.commands_per_s:.2f})")
+    if sqlite_commits:
+        print(f"anchor for the write each press keeps: a bare sqlite3 commit on the same disk "
+              f"(WAL, synchronous=FULL, as the bot's) p50 {pct(sqlite_commits, 50):.2f} ms  "
+              f"p99 {pct(sqlite_commits, 99):.2f} ms")
+
+
+def bare_commits(path: str, count: int = 300) -> list[float]:
+    """Milliseconds per one-row write transaction with the sqlite3 module alone."""
+    import sqlite3
+
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE t (n INTEGER)")
+    times = []
+    for n in range(count):
+        begun = time.perf_counter()
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO t VALUES (?)", (n,))
+        db.execute("COMMIT")
+        times.append((time.perf_counter() - begun) * 1000)
+    db.close()
+    return times
 
 
 def counted_bot(path: str) -> int:
