@@ -10,9 +10,9 @@ import secrets
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -333,6 +333,42 @@ USER_TTL_SECONDS = 60.0
 CACHE_ENTRIES = 100_000  # beyond this a cache starts over rather than grow without bound
 
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Remembered(Generic[K, V]):
+    """Rows remembered while this process alone writes the database (hold_sole_lock), where
+    every change to them goes through this store, which forgets them all (changes are rare).
+
+    Take `since()` before reading a row and pass it to `keep` after: a read that began before a
+    change is then not kept after it.
+    """
+
+    __slots__ = ("_changes", "_rows")
+
+    def __init__(self) -> None:
+        self._rows: dict[K, V] = {}
+        self._changes = 0  # bumped by every forget()
+
+    def get(self, key: K) -> V | None:
+        return self._rows.get(key)
+
+    def since(self) -> int:
+        return self._changes
+
+    def keep(self, since: int, *pairs: tuple[K, V]) -> None:
+        if since != self._changes:
+            return
+        if len(self._rows) >= CACHE_ENTRIES:
+            self._rows.clear()
+        self._rows.update(pairs)
+
+    def forget(self) -> None:
+        self._changes += 1
+        self._rows.clear()
+
+
 class SqlStore(PushStoreMixin):
     def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None, *,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -342,14 +378,12 @@ class SqlStore(PushStoreMixin):
         self._identity: tuple[int, int] | None = None  # the SQLite file's device and inode
         self._postgres = engine.dialect.name == "postgresql"
         self._monotonic = monotonic
-        # Chats as last read or written, by ref and by pk; kept only while this process alone
-        # writes the database (hold_sole_lock), where every change to a chat row goes through
-        # this store and forgets it. With other instances (PostgreSQL) a chat's language or
-        # schedule may change anywhere, and a press must see that at once: chats are read.
-        self._chats: dict[ChatRef, Chat] = {}
-        self._chats_by_pk: dict[int, Chat] = {}
-        # Bumped by every chat change, so a read that started before it is not kept after it.
-        self._chat_changes = 0
+        # Chats as last read or written, by ref and by pk, and the days' questions presses ask
+        # for, while this process alone writes the database. With other instances (PostgreSQL)
+        # a chat's language or schedule may change anywhere, and a press must see that at once:
+        # there they are always read.
+        self._chats: Remembered[ChatRef | int, Chat] = Remembered()
+        self._chat_days: Remembered[int, ChatDay] = Remembered()
         # (platform, user id) → (row id, display name, when read): see USER_TTL_SECONDS.
         self._users: dict[tuple[str, str], tuple[int, str, float]] = {}
 
@@ -468,11 +502,11 @@ class SqlStore(PushStoreMixin):
         self, ref: ChatRef, kind: ChatKind, *, language: str, timezone: str
     ) -> Chat:
         """The chat, created with these settings if it is new. A known chat costs a read (or
-        nothing, when cached), never a write transaction."""
+        nothing, when remembered), never a write transaction."""
         known = await self.get_chat(ref)
         if known is not None:
             return known
-        changes = self._chat_changes
+        since = self._chats.since()
         async with self.engine.begin() as conn:
             stmt = self._insert(chats).values(
                 platform=ref.platform, chat_id=ref.chat_id, thread_id=ref.thread_id,
@@ -480,50 +514,37 @@ class SqlStore(PushStoreMixin):
             await conn.execute(stmt.on_conflict_do_nothing(
                 index_elements=["platform", "chat_id", "thread_id"]))
             row = (await conn.execute(select(chats).where(_chat_is(ref)))).one()
-        return self._keep_chat(_chat(row), changes)
+        return self._keep_chat(_chat(row), since)
 
     async def get_chat(self, ref: ChatRef) -> Chat | None:
-        known = self._chats.get(ref)
-        if known is not None:
-            return known
-        changes = self._chat_changes
-        async with self.reader.connect() as conn:
-            row = (await conn.execute(select(chats).where(_chat_is(ref)))).one_or_none()
-        return self._keep_chat(_chat(row), changes) if row else None
+        return await self._read_chat(ref, _chat_is(ref))
 
     async def get_chat_by_pk(self, chat_pk: int) -> Chat | None:
-        known = self._chats_by_pk.get(chat_pk)
+        return await self._read_chat(chat_pk, chats.c.pk == chat_pk)
+
+    async def _read_chat(self, key: ChatRef | int, where: Any) -> Chat | None:
+        known = self._chats.get(key)
         if known is not None:
             return known
-        changes = self._chat_changes
+        since = self._chats.since()
         async with self.reader.connect() as conn:
-            row = (await conn.execute(select(chats).where(chats.c.pk == chat_pk))).one_or_none()
-        return self._keep_chat(_chat(row), changes) if row else None
+            row = (await conn.execute(select(chats).where(where))).one_or_none()
+        return self._keep_chat(_chat(row), since) if row else None
 
-    def _keep_chat(self, chat: Chat, changes: int) -> Chat:
-        """Cache `chat` when this process alone writes and no chat changed since it was read."""
-        if self._sole and changes == self._chat_changes:
-            if len(self._chats) >= CACHE_ENTRIES:
-                self._forget_chats()
-            self._chats[chat.ref] = chat
-            self._chats_by_pk[chat.pk] = chat
+    def _keep_chat(self, chat: Chat, since: int) -> Chat:
+        if self._sole:
+            self._chats.keep(since, (chat.ref, chat), (chat.pk, chat))
         return chat
-
-    def _forget_chats(self) -> None:
-        """After any change to a chat row (rare: settings, moves), forget every cached chat."""
-        self._chat_changes += 1
-        self._chats.clear()
-        self._chats_by_pk.clear()
 
     async def set_chat_language(self, chat_pk: int, language: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(language=language))
-        self._forget_chats()
+        self._chats.forget()
 
     async def set_chat_timezone(self, chat_pk: int, timezone: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(timezone=timezone))
-        self._forget_chats()
+        self._chats.forget()
 
     async def set_chat_selection(
         self, chat_pk: int, *, packs: Sequence[str] | None = None,
@@ -539,14 +560,14 @@ class SqlStore(PushStoreMixin):
             return
         async with self.engine.begin() as conn:
             await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(**values))
-        self._forget_chats()
+        self._chats.forget()
 
     async def move_chat(self, old: ChatRef, new: ChatRef) -> None:
         """Point everything of `old` at `new` (a Telegram group that became a supergroup)."""
         try:
             await self._move_chat(old, new)
         finally:
-            self._forget_chats()
+            self._chats.forget()
 
     async def _move_chat(self, old: ChatRef, new: ChatRef) -> None:
         async with self.engine.begin() as conn:
@@ -659,10 +680,24 @@ class SqlStore(PushStoreMixin):
         return _chat_day(row) if row else None
 
     async def get_chat_day(self, chat_day_pk: int) -> ChatDay | None:
+        """A day's question by id (every press asks): remembered while this process alone
+        writes, as a day never changes; prune, the one thing that deletes days, forgets them."""
+        known = self._chat_days.get(chat_day_pk)
+        if known is not None:
+            return known
+        since = self._chat_days.since()
         async with self.reader.connect() as conn:
             row = (await conn.execute(select(chat_days).where(
                 chat_days.c.pk == chat_day_pk))).one_or_none()
-        return _chat_day(row) if row else None
+        if row is None:
+            return None
+        day = _chat_day(row)
+        if self._sole:
+            self._chat_days.keep(since, (day.pk, day))
+        return day
+
+    def _forget_chat_days(self) -> None:
+        self._chat_days.forget()
 
     async def used_questions(self, chat_pk: int) -> tuple[int, set[str]]:
         """The chat's current cycle and the questions it has had in that cycle."""

@@ -6,6 +6,7 @@ USER_TTL_SECONDS."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -110,12 +111,24 @@ async def test_with_the_sole_lock_a_known_chat_and_member_cost_no_statement(
 ) -> None:
     chat = await _group(sole)
     pk = await sole.ensure_user(ALICE)
+    day = await sole.add_chat_day(chat.pk, dt.date(2026, 3, 2), "q1", 0)
+    assert await sole.get_chat_day(day.pk) == day
     with counted(sole) as counts:
         assert await _group(sole) == chat
         assert await sole.get_chat(GROUP) == chat
         assert await sole.get_chat_by_pk(chat.pk) == chat
         assert await sole.ensure_user(ALICE) == pk
+        assert await sole.get_chat_day(day.pk) == day
     assert counts == Counts(0, 0)
+
+
+async def test_a_pruned_day_is_not_answered_from_memory(sole: SqlStore) -> None:
+    chat = await _group(sole)
+    old = await sole.add_chat_day(chat.pk, dt.date(2026, 3, 1), "q1", 0)
+    assert await sole.get_chat_day(old.pk) == old
+    await sole.add_chat_day(chat.pk, dt.date(2026, 3, 2), "q2", 1)  # a newer question cycle
+    _, gone = await sole.prune(dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+    assert gone == 1 and await sole.get_chat_day(old.pk) is None
 
 
 async def test_a_new_chat_and_a_new_member_are_written_once(sole: SqlStore) -> None:
@@ -159,9 +172,9 @@ async def test_this_stores_own_chat_changes_are_seen_at_once_with_the_sole_lock(
 async def test_a_chat_read_before_a_change_is_not_remembered_after_it(sole: SqlStore) -> None:
     chat = await _group(sole)
     await sole.set_chat_language(chat.pk, "zh")  # forgets: the next read goes to the database
-    changes_then = sole._chat_changes
+    since = sole._chats.since()
     await sole.set_chat_language(chat.pk, "en")
-    sole._keep_chat(chat, changes_then)  # a read that began before the change ends after it
+    sole._keep_chat(chat, since)  # a read that began before the change ends after it
     assert (await _group(sole)).language == "en"
 
 
