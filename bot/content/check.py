@@ -18,7 +18,7 @@ from bot.content.packs import (
     scan_content,
     sort_problems,
 )
-from bot.core.text import Block, parse_markdown, plain_text, split_blocks
+from bot.core.text import Block, parse_markdown, plain_step, plain_text, split_blocks
 
 MAX_TITLE_CHARS = 256
 MAX_BLOCK_CHARS = 3500
@@ -174,7 +174,7 @@ def _limit_problems(qf: QuestionFile, section: Section, label: str) -> list[Prob
                 f"{len(block.plain)} characters, "
                 f"at most {MAX_BLOCK_CHARS} fit in one message",
             ))
-    chunks = split_blocks(blocks, lambda bs: len(plain_text(bs)), MESSAGE_CHARS)
+    chunks = split_blocks(blocks, plain_step, MESSAGE_CHARS)
     if len(chunks) > MAX_MESSAGES:
         problems.append(Problem(
             qf.path, _first_text_line(qf.lines, section.start),

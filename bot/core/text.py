@@ -6,9 +6,10 @@ source, so escaping is each renderer's single concern.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -56,6 +57,9 @@ def card(*lines: str, bold_first: bool = False) -> Block:
 _md = MarkdownIt("commonmark", {"html": False}).disable(["image", "html_block", "html_inline"])
 
 
+# Every reveal shows an answer from the same few hundred: each is parsed once (a long one costs
+# about a millisecond to parse), and the blocks, being immutable, are shared.
+@functools.lru_cache(maxsize=1024)
 def parse_markdown(source: str) -> tuple[Block, ...]:
     """Parse an answer into blocks; anything outside the subset degrades to plain text."""
     tokens = _md.parse(source)
@@ -160,29 +164,43 @@ def _merge(spans: list[Span]) -> tuple[Span, ...]:
     return tuple(out)
 
 
-def split_blocks(
-    blocks: Sequence[Block], measure: Callable[[Sequence[Block]], int], limit: int
-) -> list[list[Block]]:
-    """Group blocks into consecutive chunks whose rendered size (per `measure`) fits `limit`.
+# A renderer's size, one block at a time: `step(state, block)` is the size `block` adds to a chunk
+# rendered so far (the separator before it and the block itself) and the state after it, `state`
+# being None for a chunk's first block. A chunk's size is the sum of its steps, so splitting renders
+# each block once instead of re-rendering the chunk for every block added to it.
+Step = Callable[[Any, Block], tuple[Any, int]]
 
-    A block that alone exceeds the limit is cut into pieces by `cut_block`, so nothing is lost.
+
+def split_blocks(blocks: Sequence[Block], step: Step, limit: int) -> list[list[Block]]:
+    """Group blocks into consecutive chunks whose rendered size (summed `step`s) fits `limit`.
+
+    A block that alone exceeds the limit is cut into pieces by `_fit`, so nothing is lost.
     """
     chunks: list[list[Block]] = []
     current: list[Block] = []
+    state: Any = None
+    size = 0
     for block in blocks:
-        for piece in _fit(block, measure, limit):
-            if current and measure([*current, piece]) > limit:
+        for piece, alone in _fit(block, step, limit):
+            if current:
+                after, grown = step(state, piece)
+                if size + grown <= limit:
+                    current.append(piece)
+                    state, size = after, size + grown
+                    continue
                 chunks.append(current)
-                current = []
-            current.append(piece)
+            current = [piece]
+            state, size = alone
     if current:
         chunks.append(current)
     return chunks
 
 
-def _fit(block: Block, measure: Callable[[Sequence[Block]], int], limit: int) -> list[Block]:
-    if measure([block]) <= limit:
-        return [block]
+def _fit(block: Block, step: Step, limit: int) -> list[tuple[Block, tuple[Any, int]]]:
+    """The block, or its pieces when it alone exceeds `limit`, each with its step from None."""
+    alone = step(None, block)
+    if alone[1] <= limit:
+        return [(block, alone)]
     text = block.plain
     # Halve until each piece fits; cuts prefer a newline or sentence end near the middle.
     mid = _cut_point(text)
@@ -191,7 +209,7 @@ def _fit(block: Block, measure: Callable[[Sequence[Block]], int], limit: int) ->
     make = lambda s: Block(  # noqa: E731
         block.kind, (Span(s, style.bold, style.italic, style.code),), block.number, block.level,
         block.language)
-    return [*_fit(make(first), measure, limit), *_fit(make(second), measure, limit)]
+    return [*_fit(make(first), step, limit), *_fit(make(second), step, limit)]
 
 
 def _cut_point(text: str) -> int:
@@ -209,19 +227,32 @@ def plain_text(blocks: Sequence[Block]) -> str:
     out: list[str] = []
     previous: Block | None = None
     for b in blocks:
-        indent = "  " * b.level
-        if b.kind == "bullet":
-            line = f"{indent}• {b.plain}"
-        elif b.kind == "numbered":
-            line = f"{indent}{b.number}. {b.plain}"
-        elif b.kind == "quote":
-            line = "> " + b.plain
-        else:
-            line = b.plain
-        if previous is not None:
-            # Items of one list sit on consecutive lines; everything else is a paragraph apart.
-            listed = ("bullet", "numbered")
-            out.append("\n" if b.kind in listed and previous.kind in listed else "\n\n")
-        out.append(line)
+        out.append(list_separator(previous, b))
+        out.append(_plain_line(b))
         previous = b
     return "".join(out)
+
+
+def plain_step(previous: Block | None, block: Block) -> tuple[Block, int]:
+    """`plain_text`'s length one block at a time (a `Step` for `split_blocks`)."""
+    return block, len(list_separator(previous, block)) + len(_plain_line(block))
+
+
+def _plain_line(b: Block) -> str:
+    indent = "  " * b.level
+    if b.kind == "bullet":
+        return f"{indent}• {b.plain}"
+    if b.kind == "numbered":
+        return f"{indent}{b.number}. {b.plain}"
+    if b.kind == "quote":
+        return "> " + b.plain
+    return b.plain
+
+
+def list_separator(previous: Block | None, block: Block) -> str:
+    """Items of one list sit on consecutive lines; everything else is a paragraph apart."""
+    if previous is None:
+        return ""
+    listed = ("bullet", "numbered")
+    return "\n" if block.kind in listed and previous.kind in listed else "\n\n"
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, delete, select
@@ -22,6 +23,8 @@ class PrivacyStoreMixin:
 
     engine: AsyncEngine
     reader: AsyncEngine
+    # SqlStore's: drops what it remembers of the user (ids, chats, days) once they are deleted.
+    _forget_remembered: Callable[[UserRef], None]
 
     async def forget_user(self, user: UserRef, private_chat: ChatRef | None,
                           *, dry_run: bool = False) -> dict[str, int]:
@@ -42,6 +45,7 @@ class PrivacyStoreMixin:
                 await transaction.rollback()
             else:
                 await transaction.commit()
+                self._forget_remembered(user)
         return {name: n for name, n in counts.items() if n}
 
     async def user_records(self, user: UserRef, private_chat: ChatRef | None) -> dict[str, Any]:

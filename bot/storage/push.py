@@ -37,6 +37,8 @@ class PushStoreMixin:
     reader: AsyncEngine
     # SqlStore's dialect-aware INSERT (ON CONFLICT works on SQLite and PostgreSQL alike).
     _insert: Callable[[Any], Insert]
+    # SqlStore's: drops the days it remembers, after days are deleted.
+    _forget_chat_days: Callable[[], None]
 
     # ----- reading what is due ----------------------------------------------------------------
 
@@ -249,6 +251,13 @@ class PushStoreMixin:
         """Delete deliveries claimed before `before`, and days chosen before it that nobody
         revealed or graded and that belong to an older question cycle; at most `limit` rows of
         each per call, so one prune never holds the write lock for long."""
+        try:
+            return await self._prune(before, limit)
+        finally:
+            # After the commit: a day read before it is not remembered past it.
+            self._forget_chat_days()
+
+    async def _prune(self, before: dt.datetime, limit: int) -> tuple[int, int]:
         async with self.engine.begin() as conn:
             old = select(deliveries.c.pk).where(deliveries.c.claimed_at < before).limit(limit)
             gone_deliveries = (await conn.execute(

@@ -9,9 +9,10 @@ import os
 import secrets
 import sqlite3
 import stat
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -83,7 +84,8 @@ def database_url_for_driver(url: str) -> str:
     return parsed.set(drivername=_DRIVERS[backend]).render_as_string(hide_password=False)
 
 
-async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5000) -> SqlStore:
+async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5000,
+                     monotonic: Callable[[], float] = time.monotonic) -> SqlStore:
     """Open (and by default migrate) the database; DatabaseUnusable in one line if it cannot be."""
     driver_url = database_url_for_driver(url)
     parsed = make_url(driver_url)
@@ -100,7 +102,7 @@ async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5
             # check or a due query never waits behind a writer (or another process's lock).
             reader = create_async_engine(driver_url)
             _sqlite_tuning(reader, busy_timeout_ms, writer=False)
-    store = SqlStore(engine, reader)
+    store = SqlStore(engine, reader, monotonic=monotonic)
     try:
         try:
             # Connect now, even without migrating: a database that cannot be opened is reported
@@ -328,14 +330,68 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
+# How long a user's row id and display name are trusted without a look at the database, when
+# other processes may write it (PostgreSQL). The id never changes; the name only matters if it is
+# changed and changed back within this time through another instance, which then keeps the other
+# name until the next press after it (names are shown on /top boards only).
+USER_TTL_SECONDS = 60.0
+CACHE_ENTRIES = 100_000  # beyond this a cache starts over rather than grow without bound
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Remembered(Generic[K, V]):
+    """Rows remembered while this process alone writes the database (hold_sole_lock), where
+    every change to them goes through this store, which forgets them all (changes are rare).
+
+    Take `since()` before reading a row and pass it to `keep` after: a read that began before a
+    change is then not kept after it.
+    """
+
+    __slots__ = ("_changes", "_rows")
+
+    def __init__(self) -> None:
+        self._rows: dict[K, V] = {}
+        self._changes = 0  # bumped by every forget()
+
+    def get(self, key: K) -> V | None:
+        return self._rows.get(key)
+
+    def since(self) -> int:
+        return self._changes
+
+    def keep(self, since: int, *pairs: tuple[K, V]) -> None:
+        if since != self._changes:
+            return
+        if len(self._rows) >= CACHE_ENTRIES:
+            self._rows.clear()
+        self._rows.update(pairs)
+
+    def forget(self) -> None:
+        self._changes += 1
+        self._rows.clear()
+
+
 class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStoreMixin,
                ProgressStoreMixin):
-    def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None, *,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
         self.reader = reader or engine
         self._lock_fd: int | None = None
         self._identity: tuple[int, int] | None = None  # the SQLite file's device and inode
         self._postgres = engine.dialect.name == "postgresql"
+        self._monotonic = monotonic
+        # Chats as last read or written, by ref and by pk, and the days' questions presses ask
+        # for, while this process alone writes the database. With other instances (PostgreSQL)
+        # a chat's language or schedule may change anywhere, and a press must see that at once:
+        # there they are always read.
+        self._chats: Remembered[ChatRef | int, Chat] = Remembered()
+        self._chat_days: Remembered[int, ChatDay] = Remembered()
+        # (platform, user id) → (row id, display name, when read): see USER_TTL_SECONDS.
+        self._users: dict[tuple[str, str], tuple[int, str, float]] = {}
 
     # ----- lifecycle --------------------------------------------------------------------------
 
@@ -382,6 +438,11 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
                              "(several instances need PostgreSQL)") from None
         self._lock_fd = fd
         return True
+
+    @property
+    def _sole(self) -> bool:
+        """Whether this process alone writes the database (so what it caches cannot go stale)."""
+        return self._lock_fd is not None
 
     # ----- operations: health, metrics, backup ------------------------------------------------
 
@@ -446,6 +507,12 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
     async def ensure_chat(
         self, ref: ChatRef, kind: ChatKind, *, language: str, timezone: str
     ) -> Chat:
+        """The chat, created with these settings if it is new. A known chat costs a read (or
+        nothing, when remembered), never a write transaction."""
+        known = await self.get_chat(ref)
+        if known is not None:
+            return known
+        since = self._chats.since()
         async with self.engine.begin() as conn:
             stmt = self._insert(chats).values(
                 platform=ref.platform, chat_id=ref.chat_id, thread_id=ref.thread_id,
@@ -453,30 +520,43 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
             await conn.execute(stmt.on_conflict_do_nothing(
                 index_elements=["platform", "chat_id", "thread_id"]))
             row = (await conn.execute(select(chats).where(_chat_is(ref)))).one()
-        return _chat(row)
+        return self._keep_chat(_chat(row), since)
 
     async def get_chat(self, ref: ChatRef) -> Chat | None:
-        async with self.reader.connect() as conn:
-            row = (await conn.execute(select(chats).where(_chat_is(ref)))).one_or_none()
-        return _chat(row) if row else None
+        return await self._read_chat(ref, _chat_is(ref))
 
     async def get_chat_by_pk(self, chat_pk: int) -> Chat | None:
+        return await self._read_chat(chat_pk, chats.c.pk == chat_pk)
+
+    async def _read_chat(self, key: ChatRef | int, where: Any) -> Chat | None:
+        known = self._chats.get(key)
+        if known is not None:
+            return known
+        since = self._chats.since()
         async with self.reader.connect() as conn:
-            row = (await conn.execute(select(chats).where(chats.c.pk == chat_pk))).one_or_none()
-        return _chat(row) if row else None
+            row = (await conn.execute(select(chats).where(where))).one_or_none()
+        return self._keep_chat(_chat(row), since) if row else None
+
+    def _keep_chat(self, chat: Chat, since: int) -> Chat:
+        if self._sole:
+            self._chats.keep(since, (chat.ref, chat), (chat.pk, chat))
+        return chat
 
     async def set_chat_language(self, chat_pk: int, language: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(language=language))
+        self._chats.forget()
 
     async def set_chat_timezone(self, chat_pk: int, timezone: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(timezone=timezone))
+        self._chats.forget()
 
     async def set_chat_title(self, chat_pk: int, title: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(
                 title=title[:128]))
+        self._chats.forget()
 
     async def set_chat_selection(
         self, chat_pk: int, *, packs: Sequence[str] | None = None,
@@ -492,9 +572,16 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
             return
         async with self.engine.begin() as conn:
             await conn.execute(update(chats).where(chats.c.pk == chat_pk).values(**values))
+        self._chats.forget()
 
     async def move_chat(self, old: ChatRef, new: ChatRef) -> None:
         """Point everything of `old` at `new` (a Telegram group that became a supergroup)."""
+        try:
+            await self._move_chat(old, new)
+        finally:
+            self._chats.forget()
+
+    async def _move_chat(self, old: ChatRef, new: ChatRef) -> None:
         async with self.engine.begin() as conn:
             target = await conn.scalar(select(chats.c.pk).where(_chat_is(new)))
             source = await conn.scalar(select(chats.c.pk).where(_chat_is(old)))
@@ -511,6 +598,12 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
                 await conn.execute(update(subscriptions).where(
                     subscriptions.c.chat_pk == source).values(chat_pk=target))
 
+    def _forget_remembered(self, user: UserRef) -> None:
+        """A user and their private chat were deleted: nothing remembered may name them."""
+        self._users.pop((user.platform, user.user_id), None)
+        self._chats.forget()
+        self._chat_days.forget()
+
     async def find_user(self, user: UserRef) -> int | None:
         """The user's key, or None when nothing is stored about them (never creates one)."""
         async with self.reader.connect() as conn:
@@ -518,19 +611,36 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
                 users.c.platform == user.platform, users.c.user_id == user.user_id))
 
     async def ensure_user(self, user: UserRef) -> int:
+        """The user's row id; their display name is written only when it changed."""
         name = user.display_name[:128]
-        async with self.engine.begin() as conn:
-            stmt = self._insert(users).values(platform=user.platform, user_id=user.user_id,
-                                              display_name=name, created_at=_now())
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["platform", "user_id"], set_={"display_name": name},
-                where=users.c.display_name != name) if name else stmt.on_conflict_do_nothing(
-                index_elements=["platform", "user_id"])
-            await conn.execute(stmt)
-            pk = await conn.scalar(select(users.c.pk).where(
-                users.c.platform == user.platform, users.c.user_id == user.user_id))
-        assert pk is not None
-        return int(pk)
+        key = (user.platform, user.user_id)
+        now = self._monotonic()
+        known = self._users.get(key)
+        if known is not None and (not name or known[1] == name) and (
+                self._sole or now - known[2] < USER_TTL_SECONDS):
+            return known[0]
+        async with self.reader.connect() as conn:
+            row = (await conn.execute(select(users.c.pk, users.c.display_name).where(
+                users.c.platform == user.platform, users.c.user_id == user.user_id))).one_or_none()
+        if row is not None and (not name or row.display_name == name):
+            pk, name = int(row.pk), row.display_name
+        else:
+            async with self.engine.begin() as conn:
+                stmt = self._insert(users).values(platform=user.platform, user_id=user.user_id,
+                                                  display_name=name, created_at=_now())
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["platform", "user_id"], set_={"display_name": name},
+                    where=users.c.display_name != name) if name else stmt.on_conflict_do_nothing(
+                    index_elements=["platform", "user_id"])
+                await conn.execute(stmt)
+                found = await conn.scalar(select(users.c.pk).where(
+                    users.c.platform == user.platform, users.c.user_id == user.user_id))
+            assert found is not None
+            pk = int(found)
+        if len(self._users) >= CACHE_ENTRIES:
+            self._users.clear()
+        self._users[key] = (pk, name, now)
+        return pk
 
     # ----- subscriptions ----------------------------------------------------------------------
 
@@ -594,10 +704,24 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
         return _chat_day(row) if row else None
 
     async def get_chat_day(self, chat_day_pk: int) -> ChatDay | None:
+        """A day's question by id (every press asks): remembered while this process alone
+        writes, as a day never changes; prune, the one thing that deletes days, forgets them."""
+        known = self._chat_days.get(chat_day_pk)
+        if known is not None:
+            return known
+        since = self._chat_days.since()
         async with self.reader.connect() as conn:
             row = (await conn.execute(select(chat_days).where(
                 chat_days.c.pk == chat_day_pk))).one_or_none()
-        return _chat_day(row) if row else None
+        if row is None:
+            return None
+        day = _chat_day(row)
+        if self._sole:
+            self._chat_days.keep(since, (day.pk, day))
+        return day
+
+    def _forget_chat_days(self) -> None:
+        self._chat_days.forget()
 
     async def used_questions(self, chat_pk: int) -> tuple[int, set[str]]:
         """The chat's current cycle and the questions it has had in that cycle."""

@@ -15,7 +15,7 @@ from bot.core.models import ChatKind, ChatRef, UserRef
 from bot.core.privacy import EXPORT_FORMAT, PrivacyService
 from bot.core.review import ReviewConfig
 from bot.core.study import StudyService
-from bot.storage.schema import metadata, users
+from bot.storage.schema import grades, metadata, users
 from bot.storage.sql import SqlStore
 from tests.core.test_study import GROUP, admin, cmd, member, payloads, text_of
 from tests.fakes import FakeClock
@@ -202,3 +202,19 @@ async def test_forgetme_takes_the_review_cards_and_the_reminder_too(
     assert bob_pk is not None
     await service.handle_button(ButtonPress(bob_private(), await confirm_button(service)))
     assert await rows_naming(store, BOB, bob_pk) == []
+
+
+async def test_a_forgotten_user_who_comes_back_starts_afresh_under_a_new_key(
+    service: StudyService, privacy: PrivacyService, store: SqlStore, clock: FakeClock,
+) -> None:
+    await study_a_little(service, clock)
+    old_pk = await store.find_user(BOB)
+    await service.handle_button(ButtonPress(bob_private(), await confirm_button(service)))
+    question = (await cmd(service, bob_in_group(), "today")).public[0]
+    graded = await service.handle_button(ButtonPress(bob_in_group(), payloads(question)[1]))
+    assert "连续 1 天" in graded.toast
+    new_pk = await store.find_user(BOB)
+    assert new_pk is not None and new_pk != old_pk
+    async with store.engine.connect() as conn:
+        owners = {row.user_pk for row in (await conn.execute(select(grades))).all()}
+    assert old_pk not in owners and new_pk in owners

@@ -276,6 +276,15 @@ async def test_reveal_answers_only_the_presser_and_does_not_count_the_day(
     assert "当前连续：0 天" in streak
 
 
+async def test_an_answer_revealed_again_is_not_parsed_again(service: StudyService) -> None:
+    question = (await cmd(service, member(), "today")).public[0]
+    reveal = payloads(question)[0]
+    first = await service.handle_button(ButtonPress(member(), reveal))
+    again = await service.handle_button(ButtonPress(member(ALICE), reveal))
+    # The same parsed blocks, shared: the second reveal did not parse the Markdown.
+    assert first.private[0].blocks[0] is again.private[0].blocks[0]
+
+
 async def test_grading_counts_the_day_once_and_the_streak_grows_day_by_day(
     service: StudyService, clock: FakeClock
 ) -> None:

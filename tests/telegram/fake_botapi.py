@@ -78,6 +78,7 @@ class FakeBotApi:
         self._answering = asyncio.Event()
         self._answering.set()
         self._answering_sends = asyncio.Event()
+        self._holding: dict[str, asyncio.Event] = {}  # method → set when its calls may answer
         self.held_sends = 0
         self._runner: web.AppRunner | None = None
 
@@ -117,6 +118,8 @@ class FakeBotApi:
             return _json(_error(self.outage, "Internal Server Error"))
         if method in self.slow:
             await asyncio.sleep(self.slow.pop(method))
+        if method in self._holding:
+            await self._holding[method].wait()
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _json({"ok": False, "error_code": 404, "description": "Not Found"})
@@ -291,9 +294,16 @@ class FakeBotApi:
         """Accept connections and requests but answer none until release()."""
         self._answering.clear()
 
+    def hold(self, method: str) -> None:
+        """Accept calls of `method` but answer none until release()."""
+        self._holding[method] = asyncio.Event()
+
     def release(self) -> None:
         self._answering.set()
         self._answering_sends.set()
+        for gate in self._holding.values():
+            gate.set()
+        self._holding.clear()
 
     def fail(self, method: str, code: int, description: str, *, chat_id: int | None = None,
              parameters: dict[str, Any] | None = None, times: int = 1) -> None:

@@ -169,24 +169,36 @@ def render_block(block: Block) -> str:
 def render_blocks(blocks: Sequence[Block]) -> str:
     """Blocks as Discord Markdown; list items on consecutive lines, the rest a blank line apart."""
     out: list[str] = []
-    previous: Block | None = None
-    listed = ("bullet", "numbered")
-    top_kind = ""  # the kind of the top-level list we are in, if any
+    state: _Place | None = None
     for block in blocks:
-        if previous is not None:
-            # A bullet list straight after a numbered one (or the reverse) would read as one.
-            same_list = block.kind in listed and previous.kind in listed and (
-                block.level > 0 or block.kind == top_kind)
-            out.append("\n" if same_list else "\n\n")
-        if block.level == 0:
-            top_kind = block.kind
+        out.append(_separator(state, block))
         out.append(render_block(block))
-        previous = block
+        state = _place(state, block)
     return "".join(out)
 
 
-def _measure(blocks: Sequence[Block]) -> int:
-    return len(render_blocks(blocks))
+# Where a chunk is: its last block, and the kind of the top-level list it is in ("" for none).
+_Place = tuple[Block, str]
+
+
+def _separator(state: _Place | None, block: Block) -> str:
+    if state is None:
+        return ""
+    previous, top_kind = state
+    listed = ("bullet", "numbered")
+    # A bullet list straight after a numbered one (or the reverse) would read as one.
+    same_list = block.kind in listed and previous.kind in listed and (
+        block.level > 0 or block.kind == top_kind)
+    return "\n" if same_list else "\n\n"
+
+
+def _place(state: _Place | None, block: Block) -> _Place:
+    return block, block.kind if block.level == 0 else (state[1] if state else "")
+
+
+def _step(state: _Place | None, block: Block) -> tuple[_Place, int]:
+    """`render_blocks`' length one block at a time (a `Step` for `split_blocks`)."""
+    return _place(state, block), len(_separator(state, block)) + len(render_block(block))
 
 
 def clip(text: str, limit: int) -> str:
@@ -200,7 +212,7 @@ def render(message: OutgoingMessage) -> list[DiscordMessage]:
     title = clip(escape(message.title.strip()), TITLE_LIMIT) if message.title.strip() else ""
     footer = clip(message.footer.strip(), FOOTER_LIMIT)
     descriptions = [render_blocks(chunk)
-                    for chunk in split_blocks(message.blocks, _measure, DESCRIPTION_LIMIT)]
+                    for chunk in split_blocks(message.blocks, _step, DESCRIPTION_LIMIT)]
     # A piece that still overflows (text the splitter cannot cut small enough) is clipped last.
     descriptions = [clip(d, DESCRIPTION_LIMIT) for d in descriptions if d.strip()]
     if not descriptions and not title:

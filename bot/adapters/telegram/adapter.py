@@ -55,6 +55,7 @@ from telegram.ext import (
 
 from bot.adapters import StartError
 from bot.adapters.limits import SteadyRate
+from bot.adapters.telegram.order import PerChatOrder
 from bot.adapters.telegram.render import Rendered, escape, render, render_with_file
 from bot.adapters.telegram.transport import AiohttpRequest
 from bot.core.events import Actor, ButtonPress, Command, parse_command
@@ -115,6 +116,8 @@ class TelegramAdapter:
     platform = PLATFORM
     # Posts sent at once by the push pipeline; the rate limiter sets the actual pace.
     concurrency = 64
+    # Updates handled at once (different chats; one chat's stay in order: PerChatOrder).
+    concurrent_updates = 64
 
     def __init__(
         self, service: StudyService, settings: Settings, *, sleep: Sleep | None = None,
@@ -158,6 +161,7 @@ class TelegramAdapter:
                                     read_timeout=self._read_timeout,
                                     write_timeout=self._read_timeout))
             .get_updates_request(AiohttpRequest(pool_size=2, read_timeout=self._read_timeout))
+            .concurrent_updates(PerChatOrder(self.concurrent_updates))
         )
         if rate > 0:
             # Telegram's 20 messages per minute per group; the overall limit is ours (_call),

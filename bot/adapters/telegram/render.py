@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.messages import Button, OutgoingMessage
-from bot.core.text import Block, Span, split_blocks
+from bot.core.text import Block, Span, list_separator, split_blocks
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024  # a photo's or document's caption, counted like message text
@@ -47,7 +47,7 @@ def render(message: OutgoingMessage, limit: int = MAX_TEXT) -> list[Rendered]:
     title_len = utf16_len(message.title) + 2 if message.title else 0
     footer_len = utf16_len(message.footer) + 2 if message.footer else 0
     body_limit = max(256, limit - title_len - footer_len)
-    chunks = split_blocks(message.blocks, _visible_length, body_limit) if message.blocks else []
+    chunks = split_blocks(message.blocks, _visible_step, body_limit) if message.blocks else []
     texts = [render_blocks(chunk) for chunk in chunks] or [""]
     texts[0] = _join(title, texts[0])
     texts[-1] = _join(texts[-1], footer)
@@ -90,9 +90,7 @@ def render_blocks(blocks: Sequence[Block]) -> str:
     out: list[str] = []
     previous: Block | None = None
     for block in blocks:
-        if previous is not None:
-            listed = ("bullet", "numbered")
-            out.append("\n" if block.kind in listed and previous.kind in listed else "\n\n")
+        out.append(list_separator(previous, block))
         out.append(_block(block))
         previous = block
     return "".join(out)
@@ -131,9 +129,22 @@ def _spans(spans: Sequence[Span]) -> str:
     return "".join(out)
 
 
-def _visible_length(blocks: Sequence[Block]) -> int:
-    """What Telegram counts: the text left after the HTML is parsed, in UTF-16 units."""
-    return utf16_len(html.unescape(_strip_tags(render_blocks(blocks))))
+def _visible_step(previous: Block | None, block: Block) -> tuple[Block, int]:
+    """What Telegram counts, one block at a time (a `Step` for `split_blocks`): the text left
+    after the HTML is parsed, in UTF-16 units. Tags and entities never cross a block's edge, so
+    a chunk's count is the sum of its blocks' and separators'."""
+    return block, len(list_separator(previous, block)) + utf16_len(_shown(block))
+
+
+def _shown(block: Block) -> str:
+    """The text Telegram shows for `_block(block)`, without rendering and parsing it: escaping is
+    undone by the parse and tags show nothing, so what is left are the prefixes and the text."""
+    indent = "  " * block.level
+    if block.kind == "bullet":
+        return f"{indent}• {block.plain}"
+    if block.kind == "numbered":
+        return f"{indent}{block.number}. {block.plain}"
+    return block.plain
 
 
 def _strip_tags(markup: str) -> str:
