@@ -173,10 +173,10 @@ class ReminderService:
         """"your streak of 12 days in the group ends in 3 h" when today's question there is
         posted and not graded yet; "" otherwise."""
         zone = group.timezone
-        local_date = now.astimezone(ZoneInfo(zone)).date()
-        if await self.store.chat_day(group.pk, local_date) is None:
-            return ""  # no question there today (yet)
+        # The group's study day, not the calendar's: at 01:00 yesterday's question still counts.
         today = streaks.study_day(now, zone, self.rollover_hour)
+        if await self.store.chat_day(group.pk, today) is None:
+            return ""  # no question there today (yet)
         days = await self.store.study_days(group.pk, user_pk)
         if today in days:
             return ""

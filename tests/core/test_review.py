@@ -367,3 +367,20 @@ async def test_reminder_sends_are_pruned_with_the_push_history(
     deliveries, _ = await service.push.prune()
     assert deliveries == 2
     assert list(await store.reminder_send_states(user_pk)) == [dt.date(2026, 3, 4)]
+
+
+async def test_a_reminder_before_the_rollover_counts_the_question_of_the_day_still_running(
+    service: StudyService, store: SqlStore, clock: FakeClock, messenger: RecordingMessenger,
+    loop: object,
+) -> None:
+    await subscribe_group(service)
+    await grade_today(service, member(ALICE), Grade.KNEW)  # Monday, in the group
+    await cmd(service, private(), "lang", "en")
+    await cmd(service, private(), "remind", "02:00")  # 02:00 Shanghai, before the 04:00 rollover
+    clock.set(dt.datetime(2026, 3, 3, 1, 0, tzinfo=dt.UTC))  # Tuesday 09:00
+    await service.push_due()  # Tuesday's 02:00 reminder has long gone by: set aside
+    await cmd(service, member(BOB), "today")  # the group's question of Tuesday is out
+    clock.set(dt.datetime(2026, 3, 3, 18, 0, tzinfo=dt.UTC))  # Wednesday 02:00, still Tuesday
+    await service.push_due()
+    [(_, message)] = [sent for sent in messenger.sent if sent[0] == DM]
+    assert "your streak of 1 day in your group ends in 2 h" in text_of_message(message)
