@@ -206,8 +206,9 @@ class ProgressService:
                                 bold_first=True)]
         if hardest is None:
             return OutgoingMessage(title=t(lang, "stats_group_title"), blocks=tuple(blocks))
-        blocks.append(paragraph(t(lang, "stats_group_hardest", title=hardest[1],
-                                  shares=hardest[0].text(lang))))
+        if hardest[0].knew < 100:  # a week everyone knew has no hardest question to name
+            blocks.append(paragraph(t(lang, "stats_group_hardest", title=hardest[1],
+                                      shares=hardest[0].text(lang))))
         chart = shares.WeekShares(
             title=t(lang, "stats_group_chart_title"), rows=tuple(bars), hardest=hardest[2],
             legend=(t(lang, "grade_knew"), t(lang, "grade_partly"), t(lang, "grade_not_yet")))

@@ -216,6 +216,15 @@ async def test_stats_group_shows_the_weeks_questions_with_their_shares_and_the_h
     assert tuesday_title in hardest
 
 
+async def test_a_week_everyone_knew_names_no_hardest_question(
+    service: StudyService, clock: FakeClock, stats: progress.ProgressService,
+) -> None:
+    monday = TODAY - dt.timedelta(days=TODAY.weekday())
+    await study_on(service, clock, in_group(ALICE), [monday, TODAY])
+    shown = text(await ask(service, in_group(), "group"))
+    assert "会了 100%" in shown and "本周最难" not in shown
+
+
 async def test_stats_group_draws_the_weeks_shares_as_bars_when_someone_graded(
     service: StudyService, clock: FakeClock, stats: progress.ProgressService,
 ) -> None:
