@@ -606,8 +606,9 @@ def test_the_readme_invite_asks_for_exactly_the_permissions_the_bot_uses() -> No
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert f"permissions={INVITE_PERMISSIONS.value}" in readme
     assert "scope=bot+applications.commands" in readme
-    assert INVITE_PERMISSIONS == discord.Permissions(view_channel=True, send_messages=True,
-                                                     embed_links=True)
+    assert INVITE_PERMISSIONS == discord.Permissions(
+        view_channel=True, send_messages=True, embed_links=True, create_public_threads=True,
+        send_messages_in_threads=True)
 
 
 async def test_connected_turns_false_while_the_gateway_reconnects_and_back_after_resume(

@@ -55,3 +55,19 @@ async def test_the_leaderboard_is_a_channel_message_edited_in_place(
     await service.push_due()
     reposted = fake.messages_in(GENERAL)[-1]
     assert reposted is not board and "Bob" in reposted.text
+
+
+async def test_without_the_thread_permission_the_answer_goes_in_the_channel(
+    service: StudyService, bot: DiscordAdapter, fake: FakeDiscord, store: SqlStore,
+    clock: FakeClock,
+) -> None:
+    TogetherService(service, store).register()
+    await subscribe(fake)
+    question = await push(service, clock, fake)
+    await fake.answered(await fake.slash(ALICE, GENERAL, "answer", [option("setting", "21:00")]))
+    fake.fail("POST", r"/threads$", 403, {"message": "Missing Permissions", "code": 50013})
+    clock.advance(hours=12)
+    assert (await service.push_due()).sent == 1
+    answer = fake.messages_in(GENERAL)[-1]
+    assert answer is not question and "今日答案" in answer.text
+    assert question.id not in fake.threads

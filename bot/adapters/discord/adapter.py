@@ -60,7 +60,10 @@ OWN_COMMANDS = frozenset({"review", "tz", "remind", "export", "forgetme"})
 CONTENT_LIMIT = 2000
 NO_MENTIONS = discord.AllowedMentions.none()
 # What the daily post needs in a channel; the README's invite URL carries this integer.
-INVITE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+# Threads: /answer posts the day's answer in a thread on the question.
+INVITE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True,
+                                         create_public_threads=True,
+                                         send_messages_in_threads=True)
 _OUR_CUSTOM_ID = re.compile(CUSTOM_ID_TEMPLATE)
 
 
@@ -366,8 +369,10 @@ class DiscordAdapter:
         try:
             thread = await known.get_partial_message(message_id).create_thread(
                 name=clip(title or "…", 100), auto_archive_duration=1440)
-        except discord.NotFound:
-            return channel  # the question was deleted: the answer still goes out
+        except (discord.NotFound, discord.Forbidden):
+            # The question was deleted, or threads are not allowed here: the answer still goes
+            # out, in the channel.
+            return channel
         except discord.HTTPException as error:
             if error.code != THREAD_EXISTS:
                 raise
