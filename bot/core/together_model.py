@@ -66,7 +66,8 @@ class JobClaim:
 @dataclass(frozen=True, slots=True)
 class JobSend:
     """What a claimed send does: post `message` (as a reply to `reply_to` when given), or edit
-    the message `edit`; `board_week` says the post is that week's new leaderboard message."""
+    the message `edit`. `board_week` marks a leaderboard send: once it is out, its message, its
+    week and the time are recorded, so the next edit goes there and waits a minute from this one."""
 
     message: OutgoingMessage
     reply_to: str = ""
