@@ -1,6 +1,7 @@
 """The daily push at scale, through the real `studybot run`, against fakes that keep the limits.
 
     .venv/bin/python bench/fanout.py [--telegram N] [--discord N] [--ceiling N] [--db URL]
+                                     [--instances N [--unsplit]]
 
 Starts a fake Telegram Bot API and a fake Discord on 127.0.0.1 in this process; they enforce the
 platforms' limits as token buckets (Telegram: 30 messages a second overall; Discord: 50 requests
@@ -10,7 +11,14 @@ chats per platform (default 10,000 each) across time zones, all due at the same 
 due time, the rate against the limit, the 429s, and the delay of the last post; then the ceiling
 (limits off, Telegram only, a fake that checks nothing) against a bare python-telegram-bot loop
 sending the same messages to the same fake, also in a subprocess; and the bot's peak RSS.
-Prints figures; asserts nothing.
+
+`--instances N` (PostgreSQL only) starts N `studybot run` processes on the one database, same
+tokens, same fakes, so they share the due posts through the database's claims. Each is given
+the platforms' default rates divided by N, as an operator running N instances must (each
+process limits only itself); `--unsplit` leaves each at the full default, to show the overshoot.
+The limited run counts posts per chat at the fakes and exits 1, naming what failed, when a due
+chat got no post or more than one, when a fake answered 429, or when a platform's posts came
+faster than its limit overall.
 """
 
 from __future__ import annotations
@@ -22,20 +30,24 @@ import itertools
 import json
 import os
 import signal
+import socket
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiohttp import web
+from aiohttp import ClientSession, web
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert, select
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bot.core.models import ChatKind  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 from bot.storage.schema import chats, metadata, subscriptions  # noqa: E402
 from bot.storage.sql import open_store  # noqa: E402
 from tests.discord.fake_discord import FakeDiscord, _json  # noqa: E402
@@ -45,6 +57,8 @@ ZONES = ("Asia/Shanghai", "Asia/Tokyo", "Europe/Berlin", "America/New_York", "UT
          "Asia/Kolkata", "Australia/Sydney", "America/Los_Angeles")
 DISCORD_TOKEN = "MTIzNDU2Nzg5.fake-discord.token-for-the-bench-0123456789"
 DISCORD_BASE = 900_000_000_000_000_000
+TELEGRAM_BASE = -1_000_000_000
+TELEGRAM_LIMIT, DISCORD_LIMIT = 30, 50  # what the platforms allow, kept by the fakes
 
 
 class Window:
@@ -78,6 +92,7 @@ class LimitedBotApi(FakeBotApi):
         super().__init__()
         self.window = Window(limit)
         self.posted: list[float] = []
+        self.per_chat: Counter[int] = Counter()  # posts per chat, whichever instance sent them
 
     async def _api_sendMessage(self, params: Any) -> dict[str, Any]:
         if not self.window.admit():
@@ -87,6 +102,7 @@ class LimitedBotApi(FakeBotApi):
         answer = await super()._api_sendMessage(params)
         if answer.get("ok"):
             self.posted.append(time.time())
+            self.per_chat[int(params["chat_id"])] += 1
         return answer
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -104,6 +120,7 @@ class LimitedDiscord(FakeDiscord):
         super().__init__(DISCORD_TOKEN)
         self.window = Window(limit)
         self.posted: list[float] = []
+        self.per_chat: Counter[int] = Counter()
 
     async def _route(self, method: str, path: str, body: Any, query: Any) -> web.Response:
         if method == "POST" and path.startswith("/channels/"):
@@ -116,6 +133,7 @@ class LimitedDiscord(FakeDiscord):
                              "X-RateLimit-Scope": "global", "Via": "1.1 google"})
             channel = int(path.split("/")[2])
             self.posted.append(time.time())
+            self.per_chat[channel] += 1
             return _json(self._message(channel, body, 0))
         return await super()._route(method, path, body, query)
 
@@ -161,7 +179,7 @@ async def seed(url: str, telegram: int, discord: int, due: dt.datetime) -> None:
     for platform, count in (("telegram", telegram), ("discord", discord)):
         for i in range(count):
             zone = ZONES[i % len(ZONES)]
-            chat_id = str(-1_000_000_000 - i) if platform == "telegram" else str(
+            chat_id = str(TELEGRAM_BASE - i) if platform == "telegram" else str(
                 DISCORD_BASE + i)
             chat_rows.append({"platform": platform, "chat_id": chat_id, "thread_id": "",
                               "kind": ChatKind.GROUP.value, "language": "zh",
@@ -181,15 +199,23 @@ async def seed(url: str, telegram: int, discord: int, due: dt.datetime) -> None:
 
 
 def bot_env(url: str, tmp: str, api: FakeBotApi | None, discord: FakeDiscord | None,
-            limits: bool) -> dict[str, str]:
+            limits: bool, instance: int = 0, share: int = 1) -> dict[str, str]:
+    """The environment of one `studybot run`: instance `instance` of `share` splitting each
+    platform's default rate (each process limits only itself, so N at the full rate would
+    together send N times what the platform allows)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYBOT_")}
+    rate = Settings.model_fields
     env.update({
         "STUDYBOT_DATABASE_URL": url, "STUDYBOT_CONTENT": str(REPO / "content"),
         "STUDYBOT_LOG_LEVEL": os.environ.get("FANOUT_LOG_LEVEL", "WARNING"),
-        "STUDYBOT_OUTBOX_JOURNAL": f"{tmp}/marks",
-        # The defaults (the settings' own) when limits are on.
-        **({} if limits else {"STUDYBOT_TELEGRAM_RATE_LIMIT": "0",
-                              "STUDYBOT_DISCORD_RATE_LIMIT": "0"}),
+        # One journal per process: each keeps its own outcomes waiting for the database.
+        "STUDYBOT_OUTBOX_JOURNAL": f"{tmp}/marks-{instance}",
+        # /metrics tells which instance sent how many.
+        "STUDYBOT_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
+        "STUDYBOT_TELEGRAM_RATE_LIMIT": str(rate["telegram_rate_limit"].default / share
+                                            if limits else 0),
+        "STUDYBOT_DISCORD_RATE_LIMIT": str(rate["discord_rate_limit"].default / share
+                                           if limits else 0),
     })
     if api is not None:
         env["STUDYBOT_TELEGRAM_TOKEN"] = api.token
@@ -199,6 +225,12 @@ def bot_env(url: str, tmp: str, api: FakeBotApi | None, discord: FakeDiscord | N
         env["STUDYBOT_DISCORD_API_URL"] = discord.api_url
         env["STUDYBOT_DISCORD_GATEWAY_URL"] = discord.gateway_url
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -211,24 +243,65 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-async def run_bot_until(env: dict[str, str], done: Any, within: float) -> float:
-    """Start `studybot run`, wait until `done()` or `within` seconds; stop it; peak RSS."""
-    # FANOUT_PROFILE=FILE runs the bot under cProfile and leaves its figures in FILE.
+async def sent_by(listen: str) -> dict[str, int]:
+    """Posts an instance counts as sent, per platform, from its own /metrics."""
+    try:
+        async with ClientSession() as http, http.get(f"http://{listen}/metrics") as answer:
+            text = await answer.text()
+    except OSError:
+        return {}
+    return {sample.labels["platform"]: int(sample.value)
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "studybot_pushes_total" and sample.labels["outcome"] == "sent"}
+
+
+async def run_bots_until(envs: list[dict[str, str]], done: Any,
+                         within: float) -> list[tuple[float, dict[str, int]]]:
+    """Start one `studybot run` per environment, wait until `done()` or `within` seconds, stop
+    them; per instance, its peak RSS and its sent posts per platform."""
+    # FANOUT_PROFILE=FILE runs the (first) bot under cProfile and leaves its figures in FILE.
     profile = os.environ.get("FANOUT_PROFILE")
-    wrap = ["-m", "cProfile", "-o", profile] if profile else []
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, *wrap, "-m", "bot", "run", env=env, cwd=str(REPO),
+    procs = [await asyncio.create_subprocess_exec(
+        sys.executable, *(["-m", "cProfile", "-o", profile] if profile and not i else []),
+        "-m", "bot", "run", env=env, cwd=str(REPO),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        for i, env in enumerate(envs)]
     deadline = time.monotonic() + within
-    while not done() and time.monotonic() < deadline and proc.returncode is None:  # noqa: ASYNC110
+    while (not done() and time.monotonic() < deadline  # noqa: ASYNC110
+           and all(proc.returncode is None for proc in procs)):
         await asyncio.sleep(0.2)  # polls the fakes' counters; a bench, not a test
-    rss = peak_rss_mib(proc.pid)
-    if proc.returncode is None:
-        proc.send_signal(signal.SIGTERM)
-    _, err = await proc.communicate()
-    if proc.returncode not in (0, -signal.SIGTERM) or os.environ.get("FANOUT_LOG_LEVEL"):
-        print(err.decode(errors="replace")[-2000:], file=sys.stderr)
-    return rss
+    if len(procs) > 1:
+        # A post sent twice would come from a claim another instance took over, after the
+        # first send: give it a moment to show at the fake before counting.
+        await asyncio.sleep(3.0)
+    figures = [(peak_rss_mib(proc.pid), await sent_by(env["STUDYBOT_HTTP_LISTEN"]))
+               for proc, env in zip(procs, envs, strict=True)]
+    for proc in procs:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+    for i, proc in enumerate(procs):
+        _, err = await proc.communicate()
+        if proc.returncode not in (0, -signal.SIGTERM) or os.environ.get("FANOUT_LOG_LEVEL"):
+            print(f"--- instance {i + 1}, exit {proc.returncode}\n"
+                  f"{err.decode(errors='replace')[-2000:]}", file=sys.stderr)
+    return figures
+
+
+def rate_of(posted: list[float]) -> float:
+    return (len(posted) - 1) / (max(posted) - min(posted)) if len(posted) > 1 and max(
+        posted) > min(posted) else float("nan")
+
+
+def busiest_second(posted: list[float]) -> int:
+    """The most posts in any one second: up to twice the limit is within a token bucket of
+    one second's worth, so this is shown, not checked."""
+    times, most, start = sorted(posted), 0, 0
+    for end, at in enumerate(times):
+        while times[start] <= at - 1.0:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
 
 
 def report(name: str, posted: list[float], due: float, limit: float, rejected: int,
@@ -237,10 +310,30 @@ def report(name: str, posted: list[float], due: float, limit: float, rejected: i
         print(f"{name:9} nothing posted")
         return
     first, last = min(posted), max(posted)
-    rate = (len(posted) - 1) / (last - first) if last > first else float("nan")
+    rate = rate_of(posted)
     share = f"{100 * rate / limit:.1f} % of {limit:g}/s" if limit else "no limit"
     print(f"{name:9} {len(posted)}/{expected} posted; first {first - due:+.2f} s after due, "
-          f"last {last - due:.1f} s; {rate:.1f} msg/s ({share}); 429s: {rejected}")
+          f"last {last - due:.1f} s; {rate:.1f} msg/s ({share}), busiest second "
+          f"{busiest_second(posted)}; 429s: {rejected}")
+
+
+def violations(name: str, fake: LimitedBotApi | LimitedDiscord, chat_ids: range,
+               limit: float) -> list[str]:
+    """What breaks the promise at this fake: every due chat posted exactly once, no 429, and
+    no faster than the platform's limit overall."""
+    missed = sum(1 for chat in chat_ids if not fake.per_chat[chat])
+    twice = sum(1 for chat in chat_ids if fake.per_chat[chat] > 1)
+    strays = sum(1 for chat in fake.per_chat if chat not in chat_ids)
+    failed = []
+    if missed or twice or strays:
+        failed.append(f"{name}: {missed} due chats missed, {twice} posted more than once, "
+                      f"{strays} posts to chats not due")
+    if fake.window.rejected:
+        failed.append(f"{name}: the fake answered 429 {fake.window.rejected} times")
+    if rate_of(fake.posted) > limit:
+        failed.append(f"{name}: {rate_of(fake.posted):.1f} posts/s overall, over the "
+                      f"platform's {limit}/s")
+    return failed
 
 
 def next_due(margin: float) -> dt.datetime:
@@ -248,26 +341,40 @@ def next_due(margin: float) -> dt.datetime:
     return (at + dt.timedelta(minutes=1)).replace(second=0, microsecond=0)
 
 
-async def limited_run(args: argparse.Namespace, tmp: str) -> None:
-    api, discord = LimitedBotApi(30), LimitedDiscord(50)
+async def limited_run(args: argparse.Namespace, tmp: str) -> list[str]:
+    """The limited run's figures; what failed, if anything."""
+    api, discord = LimitedBotApi(TELEGRAM_LIMIT), LimitedDiscord(DISCORD_LIMIT)
     await api.start()
     await discord.start()
     url = args.db or f"sqlite:///{tmp}/fanout.db"
     due = next_due(args.margin)
     started = time.perf_counter()
     await seed(url, args.telegram, args.discord, due)
+    share = 1 if args.unsplit else args.instances
     print(f"seeded {args.telegram} Telegram groups and {args.discord} Discord channels in "
-          f"{time.perf_counter() - started:.1f} s, due at {due:%H:%M:%S} UTC ({url.split(':')[0]})")
-    rss = await run_bot_until(
-        bot_env(url, tmp, api if args.telegram else None, discord if args.discord else None,
-                True),
-        lambda: len(api.posted) >= args.telegram and len(discord.posted) >= args.discord,
+          f"{time.perf_counter() - started:.1f} s, due at {due:%H:%M:%S} UTC "
+          f"({url.split(':')[0]}); {args.instances} instance(s), each at 1/{share} of the "
+          f"default rates")
+    telegram_ids = range(TELEGRAM_BASE - args.telegram + 1, TELEGRAM_BASE + 1)
+    discord_ids = range(DISCORD_BASE, DISCORD_BASE + args.discord)
+    envs = [bot_env(url, tmp, api if args.telegram else None,
+                    discord if args.discord else None, True, i, share)
+            for i in range(args.instances)]
+    figures = await run_bots_until(
+        envs, lambda: (len(api.per_chat) >= args.telegram
+                       and len(discord.per_chat) >= args.discord),
         within=args.margin + 90 + args.telegram / 25 + args.discord / 40)
-    report("telegram", api.posted, due.timestamp(), 30, api.window.rejected, args.telegram)
-    report("discord", discord.posted, due.timestamp(), 50, discord.window.rejected, args.discord)
-    print(f"bot peak RSS: {rss:.0f} MiB")
+    report("telegram", api.posted, due.timestamp(), TELEGRAM_LIMIT, api.window.rejected,
+           args.telegram)
+    report("discord", discord.posted, due.timestamp(), DISCORD_LIMIT, discord.window.rejected,
+           args.discord)
+    for i, (rss, sent) in enumerate(figures):
+        print(f"instance {i + 1}: sent {sent.get('telegram', 0)} Telegram, "
+              f"{sent.get('discord', 0)} Discord posts (its /metrics); peak RSS {rss:.0f} MiB")
     await api.stop()
     await discord.close()
+    return (violations("telegram", api, telegram_ids, TELEGRAM_LIMIT)
+            + violations("discord", discord, discord_ids, DISCORD_LIMIT))
 
 
 async def ceiling_run(args: argparse.Namespace, tmp: str) -> None:
@@ -276,8 +383,8 @@ async def ceiling_run(args: argparse.Namespace, tmp: str) -> None:
     url = f"sqlite:///{tmp}/ceiling.db" if not args.db else args.db
     due = next_due(args.margin)
     await seed(url, args.ceiling, 0, due)
-    await run_bot_until(bot_env(url, tmp, api, None, False),
-                        lambda: len(api.posted) >= args.ceiling, within=args.margin + 300)
+    await run_bots_until([bot_env(url, tmp, api, None, False)],
+                         lambda: len(api.posted) >= args.ceiling, within=args.margin + 300)
     ours = list(api.posted)
     api.posted.clear()
     bare = await asyncio.create_subprocess_exec(
@@ -313,7 +420,7 @@ async def bare_loop(url: str, token: str, count: int) -> None:
     async def one(i: int) -> None:
         nonlocal sent
         async with gate:
-            await bot.send_message(-1_000_000_000 - i, text, parse_mode=ParseMode.HTML,
+            await bot.send_message(TELEGRAM_BASE - i, text, parse_mode=ParseMode.HTML,
                                    reply_markup=markup)
             sent += 1
 
@@ -331,16 +438,28 @@ async def main() -> None:
                         "emptied) instead of a fresh SQLite file, e.g. postgresql://…")
     parser.add_argument("--margin", type=float, default=20.0,
                         help="seconds between the start and the due time")
+    parser.add_argument("--instances", type=int, default=1,
+                        help="`studybot run` processes sharing the --db (PostgreSQL only)")
+    parser.add_argument("--unsplit", action="store_true",
+                        help="give each instance the full default rates instead of 1/N")
     parser.add_argument("--bare", nargs=3, metavar=("URL", "TOKEN", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
         await bare_loop(args.bare[0], args.bare[1], int(args.bare[2]))
         return
+    if args.instances < 1:
+        sys.exit("fanout: --instances must be 1 or more")
+    if args.instances > 1 and not args.db.startswith("postgresql"):
+        sys.exit("fanout: --instances above 1 needs a PostgreSQL --db; a SQLite database "
+                 "serves one instance (a second `studybot run` on it refuses to start)")
+    failed: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         if args.telegram or args.discord:
-            await limited_run(args, tmp)
+            failed = await limited_run(args, tmp)
         if args.ceiling:
             await ceiling_run(args, tmp)
+    if failed:
+        sys.exit("FAILED\n" + "\n".join(f"  {line}" for line in failed))
 
 
 if __name__ == "__main__":
