@@ -71,3 +71,21 @@ async def test_without_the_thread_permission_the_answer_goes_in_the_channel(
     answer = fake.messages_in(GENERAL)[-1]
     assert answer is not question and "今日答案" in answer.text
     assert question.id not in fake.threads
+
+
+async def test_a_new_week_starts_a_new_leaderboard_message_on_discord(
+    service: StudyService, bot: DiscordAdapter, fake: FakeDiscord, store: SqlStore,
+    clock: FakeClock,
+) -> None:
+    TogetherService(service, store).register()
+    await subscribe(fake)
+    await push(service, clock, fake)  # Monday
+    board = await fake.posted_in(GENERAL, await fake.slash(BOB, GENERAL, "top"))
+    clock.advance(days=7)  # the next Monday: a new week
+    [question] = await fake.answered(await fake.slash(BOB, GENERAL, "today"))
+    [answer] = await fake.answered(await fake.press(BOB, question, question.buttons[0][
+        "custom_id"]))
+    await fake.answered(await fake.press(BOB, answer, answer.buttons[0]["custom_id"]))
+    await service.push_due()
+    new_board = fake.messages_in(GENERAL)[-1]
+    assert new_board is not board and "Bob" in new_board.text and "Bob" not in board.text

@@ -117,3 +117,21 @@ async def test_the_weekly_digest_counts_the_grades_and_its_buttons_reveal_privat
     await press(h, BOB, digest, 0)
     [answer] = (await botapi.wait_for("sendMessage", private + 1, chat_id=BOB))[private:]
     assert "答案" in visible_text(answer["text"]) and reveal["text"] == "👀 1"
+
+
+async def test_a_new_week_starts_a_new_leaderboard_message(
+    telegram: HarnessFactory, botapi: FakeBotApi
+) -> None:
+    h = await telegram()
+    await subscribed_and_pushed(h)  # Monday 2026-03-02
+    await say(botapi, group_chat(GROUP), BOB, "/top")
+    old_board = max(posted_ids(botapi, GROUP))
+    await board_kept(h, old_board)
+    h.clock.advance(days=7)  # the next Monday, 09:01: a new week
+    post = await say(botapi, group_chat(GROUP), BOB, "/today")
+    await press(h, BOB, post, 1, 0)
+    await h.push()
+    assert botapi.calls_to("editMessageText") == []
+    new_board = max(posted_ids(botapi, GROUP, "排行榜"))
+    assert new_board > old_board and "User22" in botapi.messages[(GROUP, new_board)]["text"]
+    assert "User22" not in botapi.messages[(GROUP, old_board)]["text"]  # last week's stays
