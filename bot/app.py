@@ -92,7 +92,7 @@ def add_review(service: StudyService, store: SqlStore,
     """Compose the review loop and reminders into the study service and its push pipeline."""
     review = ReviewService(service, store, config)
     reminders = ReminderService(review, store, service.push)
-    service.grade_hooks.append(review.on_grade)
+    service.card_for_grade = review.card_for_grade
     service.private_hooks.append(reminders.on_private)
     service.add_command("review", review.review_command)
     service.add_command("tz", reminders.tz_command)

@@ -20,7 +20,7 @@ from bot.core.models import (
     UserRef,
 )
 from bot.core.push_model import Claim, ClaimResult, Due, History, Mark, Retake
-from bot.core.review_model import ReminderClaim, ReminderDue, ReminderRetake
+from bot.core.review_model import CardWrite, ReminderClaim, ReminderDue, ReminderRetake
 from bot.core.together_model import JobClaim, JobDue, JobRetake
 
 
@@ -157,7 +157,10 @@ class Store(Protocol):
     async def record_grade(
         self, chat_day_pk: int, user_pk: int, grade: Grade, now: dt.datetime,
         study_day: dt.date, zone: str, *, chat_pk: int | None = None,
-    ) -> GradeOutcome: ...
+        card: CardWrite | None = None,
+    ) -> GradeOutcome:
+        """Keep the grade (and write `card` in the same transaction)."""
+        ...
 
     async def study_days(self, chat_pk: int, user_pk: int) -> tuple[dt.date, ...]: ...
 

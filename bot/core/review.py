@@ -23,7 +23,7 @@ from bot.core.events import Actor, Command
 from bot.core.i18n import t
 from bot.core.messages import Button, OutgoingMessage, Response, say
 from bot.core.models import Chat, ChatDay, ChatKind, Grade, Question
-from bot.core.review_model import LedgerDay, ReviewCard
+from bot.core.review_model import CardWrite, LedgerDay, ReviewCard
 from bot.core.study import _text
 from bot.core.text import paragraph
 
@@ -105,21 +105,30 @@ class ReviewService:
 
     # ----- every grade makes a card -----------------------------------------------------------
 
-    async def on_grade(self, actor: Actor, user_pk: int, day: ChatDay, grade: Grade,
-                       origin: Chat) -> None:
-        """A question of the day was graded (any chat, any platform): schedule the user's card.
-        Grading the same day's question again replaces that day's rating."""
+    async def card_for_grade(self, actor: Actor, user_pk: int, day: ChatDay, grade: Grade,
+                             origin: Chat) -> CardWrite:
+        """A question of the day is being graded (any chat, any platform): the user's card as
+        it will be, written with the grade. Grading the same day's question again replaces
+        that day's rating."""
         now = self.study.clock.now()
         today = self.today(await self.zone_of(user_pk, origin), now)
         card = await self.store.get_card(user_pk, day.question_id)
         again = card is not None and card.review_day == today and card.source == "daily"
-        await self._schedule(user_pk, day.question_id, card, grade, now, today, "daily",
-                             day.pk, replace=again)
+        return CardWrite(day.question_id, self._scheduled(card, grade, now, today, "daily",
+                                                          day.pk, replace=again))
 
     async def _schedule(self, user_pk: int, question_id: str, card: ReviewCard | None,
                         grade: Grade, now: dt.datetime, today: dt.date, source: str,
                         chat_day_pk: int, *, replace: bool,
                         ledger: LedgerDay | None = None) -> ReviewCard:
+        values = self._scheduled(card, grade, now, today, source, chat_day_pk, replace=replace)
+        return await self.store.put_card(user_pk, question_id, values, now, ledger)
+
+    def _scheduled(self, card: ReviewCard | None, grade: Grade, now: dt.datetime,
+                   today: dt.date, source: str, chat_day_pk: int, *,
+                   replace: bool) -> dict[str, Any]:
+        """The card's columns after this grade, from the card before it (or from the one before
+        today's rating, when `replace`)."""
         if replace and card is not None:
             prior = card.prior
             base, reps = _from_json(prior, now)
@@ -128,12 +137,12 @@ class ReviewService:
             base, reps = (_fsrs_card(card), card.reps) if card is not None else (
                 Card(card_id=1, due=now), 0)
         reviewed, _ = self.scheduler.review_card(base, RATING_OF_GRADE[grade], now)
-        return await self.store.put_card(user_pk, question_id, {
+        return {
             "state": int(reviewed.state), "step": reviewed.step,
             "stability": reviewed.stability, "difficulty": reviewed.difficulty,
             "due": reviewed.due, "last_review": reviewed.last_review, "reps": reps + 1,
             "review_day": today, "source": source, "prior": prior, "chat_day_pk": chat_day_pk,
-        }, now, ledger)
+        }
 
     # ----- what is due ------------------------------------------------------------------------
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core.models import Chat
 
@@ -41,6 +43,15 @@ class LedgerDay:
     day: dt.date
     zone: str
     chat_day_pk: int
+
+
+@dataclass(frozen=True, slots=True)
+class CardWrite:
+    """A card to create or replace (FSRS fields and review marks), written with the grade that
+    made it, in the grade's own transaction."""
+
+    question_id: str
+    values: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from bot.core.models import Chat, ChatDay, ChatKind, ChatRef, Grade, GradeOutcom
 from bot.core.ports import Clock, MembershipCheck, Messenger, QuestionBank, Store
 from bot.core.push import PushConfig, PushPipeline, PushReport
 from bot.core.push_model import History
+from bot.core.review_model import CardWrite
 from bot.core.text import Block, bullet, card, paragraph, parse_markdown
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ ButtonHandler = Callable[[Actor, Action, Chat], Awaitable[Response]]
 # Told of every grade of a question of the day: (who, their user pk, the day, the grade, the chat
 # the question was posted in). The review loop makes its cards from these.
 GradeHook = Callable[[Actor, int, ChatDay, Grade, Chat], Awaitable[None]]
+# Makes the user's review card for a grade, written in the grade's own transaction.
+CardForGrade = Callable[[Actor, int, ChatDay, Grade, Chat], Awaitable[CardWrite]]
 # Told whenever a user writes to the bot in a private chat (a blocked user is back).
 PrivateHook = Callable[[Actor], Awaitable[None]]
 
@@ -81,6 +84,7 @@ class StudyService:
         self._commands: dict[str, CommandHandler] = {}
         self._buttons: dict[Kind, ButtonHandler] = {}
         self.grade_hooks: list[GradeHook] = []
+        self.card_for_grade: CardForGrade | None = None
         self.private_hooks: list[PrivateHook] = []
         self.help_keys: list[str] = []  # /help lines of the other services' commands
         # Told when a chat's leaderboard changed other than by a grade (a member hid).
@@ -163,8 +167,10 @@ class StudyService:
             # A forwarded link: the answer was shared with them, the group's board was not.
             ledger = await self._chat(actor)
         today = streaks.study_day(now, ledger.timezone, self.config.rollover_hour)
+        card = None if self.card_for_grade is None else await self.card_for_grade(
+            actor, user_pk, day, grade, origin)
         outcome = await self.store.record_grade(
-            day.pk, user_pk, grade, now, today, ledger.timezone, chat_pk=ledger.pk)
+            day.pk, user_pk, grade, now, today, ledger.timezone, chat_pk=ledger.pk, card=card)
         for hook in self.grade_hooks:
             await hook(actor, user_pk, day, grade, origin)
         status = streaks.compute(await self.store.study_days(ledger.pk, user_pk), today)

@@ -61,10 +61,7 @@ class ReviewStoreMixin:
         """Create or replace the user's card for a question (FSRS fields and review marks), and
         count the `ledger` study day with it (once) in the same transaction."""
         async with self.engine.begin() as conn:
-            stmt = self._insert(review_cards).values(
-                user_pk=user_pk, question_id=question_id, created_at=now, **values)
-            await conn.execute(stmt.on_conflict_do_update(
-                index_elements=["user_pk", "question_id"], set_=dict(values)))
+            await conn.execute(self.card_upsert(user_pk, question_id, values, now))
             if ledger is not None:
                 await conn.execute(self._insert(study_days).values(
                     chat_pk=ledger.chat_pk, user_pk=user_pk, day=ledger.day, counted_at=now,
@@ -74,6 +71,14 @@ class ReviewStoreMixin:
                 review_cards.c.user_pk == user_pk,
                 review_cards.c.question_id == question_id))).one()
         return _card(row)
+
+    def card_upsert(self, user_pk: int, question_id: str, values: Mapping[str, Any],
+                    now: dt.datetime) -> Any:
+        """The statement that creates or replaces a user's card for a question."""
+        stmt = self._insert(review_cards).values(
+            user_pk=user_pk, question_id=question_id, created_at=now, **values)
+        return stmt.on_conflict_do_update(index_elements=["user_pk", "question_id"],
+                                          set_=dict(values))
 
     async def cards_due(self, user_pk: int, until: dt.datetime, limit: int) -> list[ReviewCard]:
         """The user's cards due by `until`, earliest first (served by ix_review_cards_due)."""

@@ -33,6 +33,7 @@ from bot.core.models import (
     Subscription,
     UserRef,
 )
+from bot.core.review_model import CardWrite
 from bot.storage.privacy import PrivacyStoreMixin
 from bot.storage.progress import ProgressStoreMixin
 from bot.storage.push import PushStoreMixin
@@ -759,10 +760,14 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
     async def record_grade(
         self, chat_day_pk: int, user_pk: int, grade: Grade, now: dt.datetime,
         study_day: dt.date, zone: str, *, chat_pk: int | None = None,
+        card: CardWrite | None = None,
     ) -> GradeOutcome:
-        """Keep the member's latest grade. Only a question's first grade counts the study day
-        (once per day): grading an old post again never keeps a streak alive."""
+        """Keep the member's latest grade, and their review `card` with it (one transaction).
+        Only a question's first grade counts the study day (once per day): grading an old post
+        again never keeps a streak alive."""
         async with self.engine.begin() as conn:
+            if card is not None:
+                await conn.execute(self.card_upsert(user_pk, card.question_id, card.values, now))
             before = await conn.scalar(select(grades.c.grade).where(
                 grades.c.chat_day_pk == chat_day_pk, grades.c.user_pk == user_pk))
             stmt = self._insert(grades).values(chat_day_pk=chat_day_pk, user_pk=user_pk,
