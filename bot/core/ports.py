@@ -19,9 +19,9 @@ from bot.core.models import (
     Subscription,
     UserRef,
 )
-from bot.core.push_model import Claim, ClaimResult, Due, History, Mark, Retake
-from bot.core.review_model import CardWrite, ReminderClaim, ReminderDue, ReminderRetake
-from bot.core.together_model import JobClaim, JobDue, JobRetake
+from bot.core.push_model import Claim, ClaimResult, Due, History, Mark, Retake, SendRetake
+from bot.core.review_model import CardWrite, ReminderClaim, ReminderDue
+from bot.core.together_model import JobClaim, JobDue
 
 
 class Clock(Protocol):
@@ -214,7 +214,7 @@ class PushStore(Protocol):
     ) -> list[ReminderDue]: ...
 
     async def claim_reminders(
-        self, claims: Sequence[ReminderClaim], retakes: Sequence[ReminderRetake],
+        self, claims: Sequence[ReminderClaim], retakes: Sequence[SendRetake],
         skips: Sequence[ReminderClaim], run_id: str, now: dt.datetime,
     ) -> tuple[dict[int, int], set[int]]: ...
 
@@ -227,7 +227,7 @@ class PushStore(Protocol):
     ) -> list[JobDue]: ...
 
     async def claim_jobs(
-        self, claims: Sequence[JobClaim], retakes: Sequence[JobRetake],
+        self, claims: Sequence[JobClaim], retakes: Sequence[SendRetake],
         skips: Sequence[JobClaim], run_id: str, now: dt.datetime,
     ) -> tuple[dict[tuple[int, str], int], set[int]]: ...
 

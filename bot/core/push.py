@@ -31,9 +31,9 @@ from bot.core.ports import (
     PushStore,
     SendTimedOut,
 )
-from bot.core.push_model import Claim, Due, History, Mark, Retake
-from bot.core.review_model import Reminder, ReminderClaim, ReminderDue, ReminderRetake
-from bot.core.together_model import ChatJob, JobClaim, JobDue, JobRetake, JobSend
+from bot.core.push_model import Claim, Due, History, Mark, Retake, SendRetake
+from bot.core.review_model import Reminder, ReminderClaim, ReminderDue
+from bot.core.together_model import ChatJob, JobClaim, JobDue, JobSend
 
 if TYPE_CHECKING:
     from bot.core.study import StudyService
@@ -448,12 +448,12 @@ class PushPipeline:
 
     def _decide_jobs(
         self, work: Sequence[JobDue], now: dt.datetime
-    ) -> tuple[list[JobClaim], list[JobClaim], list[JobRetake], list[JobRetake]]:
+    ) -> tuple[list[JobClaim], list[JobClaim], list[SendRetake], list[SendRetake]]:
         assert self.jobs is not None
         claims: list[JobClaim] = []
         skips: list[JobClaim] = []
-        retakes: list[JobRetake] = []
-        expired: list[JobRetake] = []
+        retakes: list[SendRetake] = []
+        expired: list[SendRetake] = []
         for due in work:
             if due.retake is not None:
                 late = now - due.retake.due_at > self.config.grace
@@ -466,12 +466,12 @@ class PushPipeline:
 
     def _decide_reminders(
         self, work: Sequence[ReminderDue], now: dt.datetime
-    ) -> tuple[list[ReminderClaim], list[ReminderClaim], list[ReminderRetake],
-               list[ReminderRetake]]:
+    ) -> tuple[list[ReminderClaim], list[ReminderClaim], list[SendRetake],
+               list[SendRetake]]:
         claims: list[ReminderClaim] = []
         skips: list[ReminderClaim] = []
-        retakes: list[ReminderRetake] = []
-        expired: list[ReminderRetake] = []
+        retakes: list[SendRetake] = []
+        expired: list[SendRetake] = []
         for due in work:
             if due.retake is not None:
                 late = now - due.retake.due_at > self.config.grace

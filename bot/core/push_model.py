@@ -26,6 +26,20 @@ class Retake:
 
 
 @dataclass(frozen=True, slots=True)
+class SendRetake:
+    """A claimed send of another kind (a reminder, a group send) to make again: a retry whose
+    time has come, or a claim a dead instance left. `state` and `claimed_by` are what it was
+    read with, so only one taker wins."""
+
+    send_pk: int
+    period: str  # what the send is made once for: a local date, a week, a minute
+    due_at: dt.datetime
+    attempts: int
+    state: str
+    claimed_by: str
+
+
+@dataclass(frozen=True, slots=True)
 class Due:
     """Something due for a subscription: its next run (retake None) or a retake."""
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.models import Chat
+from bot.core.push_model import SendRetake
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,21 +67,9 @@ class Reminder:
 
 
 @dataclass(frozen=True, slots=True)
-class ReminderRetake:
-    """A reminder to send again: a retry whose time has come, or a claim a dead instance left."""
-
-    send_pk: int
-    local_date: dt.date
-    due_at: dt.datetime
-    attempts: int
-    state: str
-    claimed_by: str
-
-
-@dataclass(frozen=True, slots=True)
 class ReminderDue:
     reminder: Reminder
-    retake: ReminderRetake | None = None
+    retake: SendRetake | None = None
 
 
 @dataclass(frozen=True, slots=True)

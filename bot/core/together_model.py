@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from bot.core.messages import OutgoingMessage
 from bot.core.models import Chat
+from bot.core.push_model import SendRetake
 
 
 class JobKind(StrEnum):
@@ -35,21 +36,9 @@ class ChatJob:
 
 
 @dataclass(frozen=True, slots=True)
-class JobRetake:
-    """A send to make again: a retry whose time has come, or a claim a dead instance left."""
-
-    send_pk: int
-    period: str
-    due_at: dt.datetime
-    attempts: int
-    state: str
-    claimed_by: str
-
-
-@dataclass(frozen=True, slots=True)
 class JobDue:
     job: ChatJob
-    retake: JobRetake | None = None
+    retake: SendRetake | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
 from bot.core.models import ChatDay
-from bot.core.push_model import Claim, ClaimResult, Due, History, Mark, Retake
+from bot.core.push_model import Claim, ClaimResult, Due, History, Mark, Retake, SendRetake
 from bot.storage.schema import (
     UTCDateTime,
     chat_days,
@@ -299,8 +299,8 @@ def mark_statement(table: Any) -> Any:
         retry_at=bindparam("b_retry", type_=UTCDateTime))
 
 
-async def retake_sends(conn: AsyncConnection, table: Any, retakes: Sequence[Any], run_id: str,
-                       now: dt.datetime) -> set[int]:
+async def retake_sends(conn: AsyncConnection, table: Any, retakes: Sequence[SendRetake],
+                       run_id: str, now: dt.datetime) -> set[int]:
     """Take over sends to make again (reminder or group sends); only one taker wins each, the
     one that finds it as it was read."""
     retaken: set[int] = set()

@@ -11,13 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
 from bot.core.models import Chat, UserRef
-from bot.core.push_model import Mark
+from bot.core.push_model import Mark, SendRetake
 from bot.core.review_model import (
     LedgerDay,
     Reminder,
     ReminderClaim,
     ReminderDue,
-    ReminderRetake,
     ReviewCard,
 )
 from bot.storage.push import claim_row, mark_rows, mark_statement, retake_sends
@@ -214,13 +213,14 @@ class ReviewStoreMixin:
                              reminder_sends.c.claimed_by != run_id,
                              reminder_sends.c.claimed_by.not_in(live)))).order_by(
                     reminder_sends.c.claimed_at).limit(room))).all()
-                work += [ReminderDue(_reminder(r), ReminderRetake(
-                    r.send_pk, r.local_date, r.due_at, r.attempts, r.state, r.claimed_by))
+                work += [ReminderDue(_reminder(r), SendRetake(
+                    r.send_pk, r.local_date.isoformat(), r.due_at, r.attempts, r.state,
+                    r.claimed_by))
                     for r in again]
         return work
 
     async def claim_reminders(
-        self, claims: Sequence[ReminderClaim], retakes: Sequence[ReminderRetake],
+        self, claims: Sequence[ReminderClaim], retakes: Sequence[SendRetake],
         skips: Sequence[ReminderClaim], run_id: str, now: dt.datetime,
     ) -> tuple[dict[int, int], set[int]]:
         """One transaction: claim each reminder's send for its local date (once per user and

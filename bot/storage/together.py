@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
 from bot.core.models import ChatDay
-from bot.core.push_model import Mark
-from bot.core.together_model import ChatJob, JobClaim, JobDue, JobKind, JobRetake
+from bot.core.push_model import Mark, SendRetake
+from bot.core.together_model import ChatJob, JobClaim, JobDue, JobKind
 from bot.storage.push import claim_row, mark_rows, mark_statement, retake_sends
 from bot.storage.schema import (
     UTCDateTime,
@@ -128,12 +128,12 @@ class TogetherStoreMixin:
                              chat_job_sends.c.claimed_by != run_id,
                              chat_job_sends.c.claimed_by.not_in(live)))).order_by(
                     chat_job_sends.c.claimed_at).limit(room))).all()
-                work += [JobDue(_job(r), JobRetake(r.send_pk, r.sp, r.due_at, r.attempts,
+                work += [JobDue(_job(r), SendRetake(r.send_pk, r.sp, r.due_at, r.attempts,
                                                    r.state, r.claimed_by)) for r in again]
         return work
 
     async def claim_jobs(
-        self, claims: Sequence[JobClaim], retakes: Sequence[JobRetake],
+        self, claims: Sequence[JobClaim], retakes: Sequence[SendRetake],
         skips: Sequence[JobClaim], run_id: str, now: dt.datetime,
     ) -> tuple[dict[tuple[int, str], int], set[int]]:
         """One transaction: claim each send for its period (once per chat, kind and period),
