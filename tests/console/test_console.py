@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from bot.app import console_session
 from bot.clock import OffsetClock
 from bot.settings import Settings
@@ -25,12 +23,6 @@ class Terminal(io.StringIO):
         self.seek(0)
         self.truncate()
         return text
-
-
-@pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, content=REPO / "content",
-                    default_timezone="Asia/Shanghai")
 
 
 class StoppedClock(OffsetClock):

@@ -7,7 +7,7 @@ import re
 
 from bot.app import console_session
 from bot.settings import Settings
-from tests.console.test_console import StoppedClock, Terminal, settings  # noqa: F401 - fixture
+from tests.console.test_console import StoppedClock, Terminal
 
 
 def button(text: str, label: str) -> str:
@@ -18,7 +18,7 @@ def button(text: str, label: str) -> str:
 
 
 async def test_not_yet_in_the_group_comes_back_in_the_private_review_and_reminds_at_night(
-    settings: Settings,  # noqa: F811 - the fixture imported above
+    settings: Settings,
 ) -> None:
     out = Terminal()
     clock = StoppedClock(dt.datetime(2026, 3, 2, 0, 30, tzinfo=dt.UTC))  # 08:30 in Shanghai

@@ -6,11 +6,11 @@ import datetime as dt
 
 from bot.app import console_session
 from bot.settings import Settings
-from tests.console.test_console import StoppedClock, Terminal, settings  # noqa: F401
+from tests.console.test_console import StoppedClock, Terminal
 
 
 async def test_in_the_console_the_answer_comes_at_21_and_the_board_follows_the_grades(
-    settings: Settings,  # noqa: F811
+    settings: Settings,
 ) -> None:
     out = Terminal()
     clock = StoppedClock(dt.datetime(2026, 3, 2, 0, 30, tzinfo=dt.UTC))  # 08:30 in Shanghai
