@@ -73,7 +73,7 @@ class Counter:
     def __init__(self, store: SqlStore) -> None:
         self.statements = 0
         self.writes = 0
-        for engine in {store.engine.sync_engine, store.reader.sync_engine}:
+        for engine in store.sync_engines():
             event.listen(engine, "before_cursor_execute", self._statement)
         event.listen(store.engine.sync_engine, "commit", self._commit)
 

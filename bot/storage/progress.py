@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
 from bot.core.models import Grade
+from bot.storage.point import Reads
 from bot.storage.schema import board_hidden, chat_days, grades, study_days
 
 
@@ -20,6 +21,7 @@ class ProgressStoreMixin:
 
     engine: AsyncEngine
     reader: AsyncEngine
+    point: Reads
     _insert: Callable[[Any], Insert]
 
     async def set_board_hidden(self, chat_pk: int, user_pk: int, hidden: bool,
@@ -38,7 +40,7 @@ class ProgressStoreMixin:
 
     async def user_study_days(self, user_pk: int) -> tuple[dt.date, ...]:
         """The member's counted days in every chat, each local day once, in order."""
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             days = (await conn.execute(select(study_days.c.day).where(
                 study_days.c.user_pk == user_pk).distinct().order_by(
                 study_days.c.day))).scalars().all()

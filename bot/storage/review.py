@@ -19,6 +19,7 @@ from bot.core.review_model import (
     ReminderDue,
     ReviewCard,
 )
+from bot.storage.point import Reads
 from bot.storage.push import claim_row, mark_rows, mark_statement, retake_sends
 from bot.storage.schema import (
     UTCDateTime,
@@ -38,19 +39,20 @@ class ReviewStoreMixin:
 
     engine: AsyncEngine
     reader: AsyncEngine
+    point: Reads
     _insert: Callable[[Any], Insert]
 
     # ----- cards ------------------------------------------------------------------------------
 
     async def get_card(self, user_pk: int, question_id: str) -> ReviewCard | None:
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             row = (await conn.execute(select(review_cards).where(
                 review_cards.c.user_pk == user_pk,
                 review_cards.c.question_id == question_id))).one_or_none()
         return _card(row) if row else None
 
     async def get_card_by_pk(self, card_pk: int) -> ReviewCard | None:
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             row = (await conn.execute(select(review_cards).where(
                 review_cards.c.pk == card_pk))).one_or_none()
         return _card(row) if row else None
@@ -81,7 +83,7 @@ class ReviewStoreMixin:
 
     async def cards_due(self, user_pk: int, until: dt.datetime, limit: int) -> list[ReviewCard]:
         """The user's cards due by `until`, earliest first (served by ix_review_cards_due)."""
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             rows = (await conn.execute(select(review_cards).where(
                 review_cards.c.user_pk == user_pk, review_cards.c.due <= until).order_by(
                 review_cards.c.due, review_cards.c.pk).limit(limit))).all()
@@ -90,7 +92,7 @@ class ReviewStoreMixin:
     async def cards_after(self, user_pk: int, after: dt.datetime,
                           limit: int) -> list[ReviewCard]:
         """The user's next cards due after `after`, earliest first."""
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             rows = (await conn.execute(select(review_cards).where(
                 review_cards.c.user_pk == user_pk, review_cards.c.due > after).order_by(
                 review_cards.c.due, review_cards.c.pk).limit(limit))).all()
@@ -98,7 +100,7 @@ class ReviewStoreMixin:
 
     async def reviews_on(self, user_pk: int, day: dt.date) -> int:
         """Cards the user graded in review sessions on their study day `day`."""
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             count = await conn.scalar(select(func.count()).select_from(review_cards).where(
                 review_cards.c.user_pk == user_pk, review_cards.c.review_day == day,
                 review_cards.c.source == "review"))
@@ -107,7 +109,7 @@ class ReviewStoreMixin:
     # ----- the user's own zone ----------------------------------------------------------------
 
     async def user_zone(self, user_pk: int) -> str | None:
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             return await conn.scalar(select(users.c.timezone).where(users.c.pk == user_pk))
 
     async def set_user_zone(self, user_pk: int, zone: str) -> None:
@@ -122,7 +124,7 @@ class ReviewStoreMixin:
         """Groups with an active daily push where the user has counted a study day."""
         from bot.storage.sql import _chat
 
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             rows = (await conn.execute(select(chats).where(
                 chats.c.kind != "private",
                 chats.c.pk.in_(select(study_days.c.chat_pk).where(
@@ -155,7 +157,7 @@ class ReviewStoreMixin:
 
     async def get_reminder(self, user_pk: int) -> Reminder | None:
         """The user's reminder when it is set (active or paused)."""
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             row = (await conn.execute(_REMINDER_QUERY.where(
                 reminders.c.user_pk == user_pk, reminders.c.local_time.is_not(None)))
                 ).one_or_none()
@@ -163,7 +165,7 @@ class ReviewStoreMixin:
 
     async def reminder_paused(self, user_pk: int) -> str:
         """Why the user's reminder is paused ("" when it is not)."""
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             reason = await conn.scalar(select(reminders.c.paused_reason).where(
                 reminders.c.user_pk == user_pk, reminders.c.active.is_(False),
                 reminders.c.local_time.is_not(None)))
@@ -172,7 +174,7 @@ class ReviewStoreMixin:
     async def paused_reminder_of(self, user: UserRef) -> int | None:
         """The user's pk when their reminder is paused because they could not be reached; a
         read only, as it runs for every private message."""
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             return await conn.scalar(select(reminders.c.user_pk).select_from(reminders.join(
                 users, reminders.c.user_pk == users.c.pk)).where(
                 users.c.platform == user.platform, users.c.user_id == user.user_id,
@@ -267,7 +269,7 @@ class ReviewStoreMixin:
 
     async def reminder_send_states(self, user_pk: int) -> dict[dt.date, str]:
         """How each of the user's reminder sends ended (tests, operators' questions)."""
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             rows = (await conn.execute(select(reminder_sends.c.local_date,
                                               reminder_sends.c.state).where(
                 reminder_sends.c.user_pk == user_pk))).all()

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, and_, event, func, select, update
+from sqlalchemy import Connection, Engine, and_, create_engine, event, func, select, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -34,6 +34,7 @@ from bot.core.models import (
     UserRef,
 )
 from bot.core.review_model import CardWrite
+from bot.storage.point import PointReader, Reads
 from bot.storage.privacy import PrivacyStoreMixin
 from bot.storage.progress import ProgressStoreMixin
 from bot.storage.push import PushStoreMixin
@@ -96,6 +97,7 @@ async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5
         _prepare_sqlite_file(path)
     engine = create_async_engine(driver_url)
     reader = None
+    point: PointReader | None = None
     if engine.dialect.name == "sqlite":
         _sqlite_tuning(engine, busy_timeout_ms)
         if path is not None:
@@ -103,7 +105,12 @@ async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5
             # check or a due query never waits behind a writer (or another process's lock).
             reader = create_async_engine(driver_url)
             _sqlite_tuning(reader, busy_timeout_ms, writer=False)
-    store = SqlStore(engine, reader, monotonic=monotonic)
+            # Never waits for a free connection: a wait would block the loop it runs on.
+            inline = create_engine(parsed.set(drivername="sqlite").render_as_string(
+                hide_password=False), pool_size=8, max_overflow=-1)
+            _sqlite_tuning(inline, busy_timeout_ms, writer=False)
+            point = PointReader(inline)
+    store = SqlStore(engine, reader, point, monotonic=monotonic)
     try:
         try:
             # Connect now, even without migrating: a database that cannot be opened is reported
@@ -301,8 +308,11 @@ def _is_connection_error(error: BaseException) -> bool:
                     "ConnectionFailureError", "ClientCannotConnectError")
 
 
-def _sqlite_tuning(engine: AsyncEngine, busy_timeout_ms: int, *, writer: bool = True) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _sqlite_tuning(engine: AsyncEngine | Engine, busy_timeout_ms: int, *,
+                   writer: bool = True) -> None:
+    sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+
+    @event.listens_for(sync, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (below).
         dbapi_connection.isolation_level = None
@@ -317,7 +327,7 @@ def _sqlite_tuning(engine: AsyncEngine, busy_timeout_ms: int, *, writer: bool = 
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(sync, "begin")
     def _on_begin(connection: Connection) -> None:
         # Writers take the write lock up front: read-then-write transactions never fail half
         # way. Readers start a plain transaction: one snapshot, no lock.
@@ -377,10 +387,12 @@ class Remembered(Generic[K, V]):
 
 class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStoreMixin,
                ProgressStoreMixin):
-    def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None, *,
+    def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None,
+                 point: Reads | None = None, *,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
-        self.reader = reader or engine
+        self.reader = reader or engine  # scans: never on the writer's connection
+        self.point: Reads = point or self.reader  # reads by index: see bot.storage.point
         self._lock_fd: int | None = None
         self._identity: tuple[int, int] | None = None  # the SQLite file's device and inode
         self._postgres = engine.dialect.name == "postgresql"
@@ -413,6 +425,8 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
         await self.engine.dispose()
         if self.reader is not self.engine:
             await self.reader.dispose()
+        if self.point is not self.reader:
+            await self.point.dispose()
 
     def hold_sole_lock(self) -> bool:
         """For a SQLite file: hold a lock that says this process alone runs the bot on it.
@@ -439,6 +453,13 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
                              "(several instances need PostgreSQL)") from None
         self._lock_fd = fd
         return True
+
+    def sync_engines(self) -> set[Engine]:
+        """Every engine statements run on (writer, reader, point reads): for counting them."""
+        engines = {self.engine.sync_engine, self.reader.sync_engine}
+        if isinstance(self.point, PointReader):
+            engines.add(self.point.engine)
+        return engines
 
     @property
     def _sole(self) -> bool:
@@ -534,7 +555,7 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
         if known is not None:
             return known
         since = self._chats.since()
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             row = (await conn.execute(select(chats).where(where))).one_or_none()
         return self._keep_chat(_chat(row), since) if row else None
 
@@ -607,7 +628,7 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
 
     async def find_user(self, user: UserRef) -> int | None:
         """The user's key, or None when nothing is stored about them (never creates one)."""
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             return await conn.scalar(select(users.c.pk).where(
                 users.c.platform == user.platform, users.c.user_id == user.user_id))
 
@@ -620,7 +641,7 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
         if known is not None and (not name or known[1] == name) and (
                 self._sole or now - known[2] < USER_TTL_SECONDS):
             return known[0]
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             row = (await conn.execute(select(users.c.pk, users.c.display_name).where(
                 users.c.platform == user.platform, users.c.user_id == user.user_id))).one_or_none()
         if row is not None and (not name or row.display_name == name):
@@ -658,7 +679,7 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
         return _subscription(row)
 
     async def get_subscription(self, chat_pk: int) -> Subscription | None:
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             row = (await conn.execute(_subscription_query().where(
                 subscriptions.c.chat_pk == chat_pk))).one_or_none()
         return _subscription(row) if row else None
@@ -689,7 +710,7 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
         return int(result.rowcount or 0)
 
     async def delivery_states(self, subscription_pk: int) -> dict[dt.date, tuple[str, int]]:
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             rows = (await conn.execute(select(
                 deliveries.c.local_date, deliveries.c.state, deliveries.c.attempts).where(
                 deliveries.c.subscription_pk == subscription_pk))).all()
@@ -698,7 +719,7 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
     # ----- questions of the day ---------------------------------------------------------------
 
     async def chat_day(self, chat_pk: int, local_date: dt.date) -> ChatDay | None:
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             row = (await conn.execute(select(chat_days).where(
                 chat_days.c.chat_pk == chat_pk, chat_days.c.local_date == local_date,
             ))).one_or_none()
@@ -711,7 +732,7 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
         if known is not None:
             return known
         since = self._chat_days.since()
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             row = (await conn.execute(select(chat_days).where(
                 chat_days.c.pk == chat_day_pk))).one_or_none()
         if row is None:
@@ -726,7 +747,7 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
 
     async def used_questions(self, chat_pk: int) -> tuple[int, set[str]]:
         """The chat's current cycle and the questions it has had in that cycle."""
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             cycle = await conn.scalar(select(func.max(chat_days.c.cycle)).where(
                 chat_days.c.chat_pk == chat_pk))
             if cycle is None:
@@ -788,7 +809,7 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
         return GradeOutcome.COUNTED if result.rowcount else GradeOutcome.ALREADY_COUNTED
 
     async def study_days(self, chat_pk: int, user_pk: int) -> tuple[dt.date, ...]:
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             days = (await conn.execute(select(study_days.c.day).where(
                 study_days.c.chat_pk == chat_pk, study_days.c.user_pk == user_pk).order_by(
                 study_days.c.day))).scalars().all()

@@ -14,6 +14,7 @@ from sqlalchemy.sql.dml import Insert
 from bot.core.models import ChatDay
 from bot.core.push_model import Mark, SendRetake
 from bot.core.together_model import ChatJob, JobClaim, JobDue, JobKind
+from bot.storage.point import Reads
 from bot.storage.push import claim_row, mark_rows, mark_statement, retake_sends
 from bot.storage.schema import (
     UTCDateTime,
@@ -35,6 +36,7 @@ class TogetherStoreMixin:
 
     engine: AsyncEngine
     reader: AsyncEngine
+    point: Reads
     _insert: Callable[[Any], Insert]
 
     # ----- settings ---------------------------------------------------------------------------
@@ -51,7 +53,7 @@ class TogetherStoreMixin:
                 index_elements=["chat_pk", "kind"], set_=values))
 
     async def get_job(self, chat_pk: int, kind: JobKind) -> ChatJob | None:
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             row = (await conn.execute(_JOB_QUERY.where(
                 chat_jobs.c.chat_pk == chat_pk, chat_jobs.c.kind == kind.value))).first()
         return None if row is None else _job(row)
@@ -70,7 +72,7 @@ class TogetherStoreMixin:
     async def board_changed(self, chat_pk: int, now: dt.datetime) -> bool:
         """A grade changed the chat's board: plan an edit, a minute after the last at the
         earliest. One read when the chat keeps no board; True when an edit was planned."""
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             row = (await conn.execute(select(
                 chat_jobs.c.last_sent_at, chat_jobs.c.next_run_at).where(
                 chat_jobs.c.chat_pk == chat_pk, chat_jobs.c.kind == JobKind.BOARD.value,
@@ -93,7 +95,7 @@ class TogetherStoreMixin:
 
     async def day_post(self, chat_pk: int, local_date: dt.date) -> str:
         """The message id of the chat's daily post for a date, "" when none was sent."""
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             found = await conn.scalar(select(deliveries.c.message_id).select_from(
                 deliveries.join(subscriptions)).where(
                 subscriptions.c.chat_pk == chat_pk, deliveries.c.local_date == local_date,
@@ -184,7 +186,7 @@ class TogetherStoreMixin:
 
     async def job_send_states(self, chat_pk: int, kind: JobKind) -> dict[str, str]:
         """How each of a chat's sends of one kind ended, by period (tests, operators)."""
-        async with self.reader.connect() as conn:
+        async with self.point.connect() as conn:
             rows = (await conn.execute(select(chat_job_sends.c.period, chat_job_sends.c.state)
                                        .where(chat_job_sends.c.chat_pk == chat_pk,
                                               chat_job_sends.c.kind == kind.value))).all()

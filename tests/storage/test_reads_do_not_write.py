@@ -40,7 +40,7 @@ def counted(store: SqlStore) -> Iterator[Counts]:
     def commit(*_: Any) -> None:
         counts.writes += 1
 
-    engines = {store.engine.sync_engine, store.reader.sync_engine}
+    engines = store.sync_engines()
     for engine in engines:
         event.listen(engine, "before_cursor_execute", statement)
         event.listen(engine, "commit", commit)

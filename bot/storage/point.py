@@ -1,0 +1,79 @@
+"""Point reads of a SQLite file on the event loop's own thread.
+
+Through aiosqlite every step of a read (cursor, execute, fetch, close, rollback) is a round trip
+to the connection's thread and back through the loop's self-pipe: about five hops, which cost a
+command far more than the few microseconds SQLite needs to find a row by its index. Reads that
+go straight to an index (a chat, a user, a card, a member's study days) therefore run here, on a
+plain `sqlite3` connection in the calling thread. In WAL mode a reader never waits for a writer
+or another process, and the pages it touches are hot in the page cache, so a point read cannot
+hold the loop up. Scans (due work, counts, exports, boards of whole chats) stay on the threaded
+reader engine, where a slow one costs only its own caller.
+
+On PostgreSQL there is no thread to hop to (asyncpg speaks on the loop), and the store uses its
+engine for point reads too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, Executable, Result, ScalarResult
+
+
+class ReadConnection(Protocol):
+    """What the store's reads ask of a connection: the part AsyncConnection and InlineConnection
+    share."""
+
+    async def execute(self, statement: Executable,
+                      parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+                      ) -> Result[Any]: ...
+
+    async def scalar(self, statement: Executable,
+                     parameters: Mapping[str, Any] | None = None) -> Any: ...
+
+    async def scalars(self, statement: Executable,
+                      parameters: Mapping[str, Any] | None = None) -> ScalarResult[Any]: ...
+
+
+class Reads(Protocol):
+    def connect(self) -> AbstractAsyncContextManager[Any]: ...
+
+    async def dispose(self) -> None: ...
+
+
+class InlineConnection:
+    """A synchronous SQLAlchemy connection behind the async methods the store calls. Results
+    are read in full before they are returned, as AsyncConnection's are."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, statement: Executable,
+                      parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+                      ) -> Result[Any]:
+        return self._conn.execute(statement, parameters).freeze()()
+
+    async def scalar(self, statement: Executable,
+                     parameters: Mapping[str, Any] | None = None) -> Any:
+        return self._conn.scalar(statement, parameters)
+
+    async def scalars(self, statement: Executable,
+                      parameters: Mapping[str, Any] | None = None) -> ScalarResult[Any]:
+        return (await self.execute(statement, parameters)).scalars()
+
+
+class PointReader:
+    """Connections to a SQLite file (query_only, tuned like the reader engine) used inline."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[InlineConnection]:
+        with self.engine.connect() as conn:
+            yield InlineConnection(conn)
+
+    async def dispose(self) -> None:
+        self.engine.dispose()
