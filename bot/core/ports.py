@@ -106,7 +106,7 @@ class MembershipCheck(Protocol):
 
 class Store(Protocol):
     async def ensure_chat(
-        self, ref: ChatRef, kind: ChatKind, *, language: str, timezone: str
+        self, ref: ChatRef, kind: ChatKind, *, language: str, timezone: str, title: str = ""
     ) -> Chat: ...
 
     async def get_chat(self, ref: ChatRef) -> Chat | None: ...

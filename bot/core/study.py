@@ -576,10 +576,10 @@ class StudyService:
     # ----- helpers ----------------------------------------------------------------------------
 
     async def _chat(self, actor: Actor) -> Chat:
+        title = _clip(actor.chat_title, 128)
         chat = await self.store.ensure_chat(
             actor.chat, actor.chat_kind, language=self.config.default_language,
-            timezone=self.config.default_timezone)
-        title = _clip(actor.chat_title, 128)
+            timezone=self.config.default_timezone, title=title)
         if title and title != chat.title:  # written only when the group was renamed
             await self.store.set_chat_title(chat.pk, title)
             chat = replace(chat, title=title)

@@ -44,8 +44,15 @@ class Reads(Protocol):
 
 
 class InlineConnection:
-    """A synchronous SQLAlchemy connection behind the async methods the store calls. Results
-    are read in full before they are returned, as AsyncConnection's are."""
+    """A synchronous SQLAlchemy connection behind the async methods the store calls.
+
+    Nothing here yields to the loop, so the statements of one read follow each other within
+    microseconds with no task of this process in between, and each is its own snapshot: no
+    transaction is begun for them (another process writing the file in those microseconds can
+    only add what the next read would see anyway). A result is read inside its `connect()`
+    block, as every point read does; it is not buffered first, which would cost more than the
+    read itself.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -53,7 +60,7 @@ class InlineConnection:
     async def execute(self, statement: Executable,
                       parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
                       ) -> Result[Any]:
-        return self._conn.execute(statement, parameters).freeze()()
+        return self._conn.execute(statement, parameters)
 
     async def scalar(self, statement: Executable,
                      parameters: Mapping[str, Any] | None = None) -> Any:
@@ -63,17 +70,37 @@ class InlineConnection:
                       parameters: Mapping[str, Any] | None = None) -> ScalarResult[Any]:
         return (await self.execute(statement, parameters)).scalars()
 
+    def reset(self) -> None:
+        self._conn.rollback()
+
+    def close(self) -> None:
+        self._conn.close()
+
 
 class PointReader:
-    """Connections to a SQLite file (query_only, tuned like the reader engine) used inline."""
+    """One connection to a SQLite file (query_only, tuned like the reader engine), used inline.
+
+    One is enough: reads on it never overlap, as none yields the loop, and it holds no
+    transaction between them (every statement is its own). Taking a connection from a pool and
+    handing it back for each read would cost more than the read.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._conn: InlineConnection | None = None
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[InlineConnection]:
-        with self.engine.connect() as conn:
-            yield InlineConnection(conn)
+        if self._conn is None:
+            self._conn = InlineConnection(self.engine.connect())
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.reset()  # a failed statement leaves nothing behind for the next read
+            raise
 
     async def dispose(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
         self.engine.dispose()

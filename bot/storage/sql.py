@@ -17,7 +17,17 @@ from typing import Any, Generic, TypeVar
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, and_, create_engine, event, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -105,10 +115,11 @@ async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5
             # check or a due query never waits behind a writer (or another process's lock).
             reader = create_async_engine(driver_url)
             _sqlite_tuning(reader, busy_timeout_ms, writer=False)
-            # Never waits for a free connection: a wait would block the loop it runs on.
             inline = create_engine(parsed.set(drivername="sqlite").render_as_string(
-                hide_password=False), pool_size=8, max_overflow=-1)
-            _sqlite_tuning(inline, busy_timeout_ms, writer=False)
+                hide_password=False), pool_size=1, connect_args={"check_same_thread": False})
+            # No BEGIN: each statement is its own snapshot, and the statements of one point
+            # read run back to back without yielding the loop (see bot.storage.point).
+            _sqlite_tuning(inline, busy_timeout_ms, writer=False, begin=False)
             point = PointReader(inline)
     store = SqlStore(engine, reader, point, monotonic=monotonic)
     try:
@@ -309,7 +320,7 @@ def _is_connection_error(error: BaseException) -> bool:
 
 
 def _sqlite_tuning(engine: AsyncEngine | Engine, busy_timeout_ms: int, *,
-                   writer: bool = True) -> None:
+                   writer: bool = True, begin: bool = True) -> None:
     sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
 
     @event.listens_for(sync, "connect")
@@ -326,6 +337,9 @@ def _sqlite_tuning(engine: AsyncEngine | Engine, busy_timeout_ms: int, *,
         if not writer:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()
+
+    if not begin:
+        return
 
     @event.listens_for(sync, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -527,10 +541,10 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
     # ----- chats and users --------------------------------------------------------------------
 
     async def ensure_chat(
-        self, ref: ChatRef, kind: ChatKind, *, language: str, timezone: str
+        self, ref: ChatRef, kind: ChatKind, *, language: str, timezone: str, title: str = ""
     ) -> Chat:
-        """The chat, created with these settings if it is new. A known chat costs a read (or
-        nothing, when remembered), never a write transaction."""
+        """The chat, created with these settings (and title) if it is new, in one write. A known
+        chat costs a read (or nothing, when remembered), never a write transaction."""
         known = await self.get_chat(ref)
         if known is not None:
             return known
@@ -538,25 +552,31 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
         async with self.engine.begin() as conn:
             stmt = self._insert(chats).values(
                 platform=ref.platform, chat_id=ref.chat_id, thread_id=ref.thread_id,
-                kind=kind.value, language=language, timezone=timezone, created_at=_now())
+                kind=kind.value, language=language, timezone=timezone, title=title[:128],
+                created_at=_now())
             await conn.execute(stmt.on_conflict_do_nothing(
                 index_elements=["platform", "chat_id", "thread_id"]))
             row = (await conn.execute(select(chats).where(_chat_is(ref)))).one()
         return self._keep_chat(_chat(row), since)
 
     async def get_chat(self, ref: ChatRef) -> Chat | None:
-        return await self._read_chat(ref, _chat_is(ref))
+        return await self._read_chat(ref)
 
     async def get_chat_by_pk(self, chat_pk: int) -> Chat | None:
-        return await self._read_chat(chat_pk, chats.c.pk == chat_pk)
+        return await self._read_chat(chat_pk)
 
-    async def _read_chat(self, key: ChatRef | int, where: Any) -> Chat | None:
+    async def _read_chat(self, key: ChatRef | int) -> Chat | None:
         known = self._chats.get(key)
         if known is not None:
             return known
         since = self._chats.since()
         async with self.point.connect() as conn:
-            row = (await conn.execute(select(chats).where(where))).one_or_none()
+            if isinstance(key, int):
+                found = await conn.execute(_CHAT_BY_PK, {"pk": key})
+            else:
+                found = await conn.execute(_CHAT_BY_REF, {
+                    "platform": key.platform, "chat_id": key.chat_id, "thread_id": key.thread_id})
+            row = found.one_or_none()
         return self._keep_chat(_chat(row), since) if row else None
 
     def _keep_chat(self, chat: Chat, since: int) -> Chat:
@@ -642,8 +662,8 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
                 self._sole or now - known[2] < USER_TTL_SECONDS):
             return known[0]
         async with self.point.connect() as conn:
-            row = (await conn.execute(select(users.c.pk, users.c.display_name).where(
-                users.c.platform == user.platform, users.c.user_id == user.user_id))).one_or_none()
+            row = (await conn.execute(_USER_BY_REF, {
+                "platform": user.platform, "user_id": user.user_id})).one_or_none()
         if row is not None and (not name or row.display_name == name):
             pk, name = int(row.pk), row.display_name
         else:
@@ -810,9 +830,8 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
 
     async def study_days(self, chat_pk: int, user_pk: int) -> tuple[dt.date, ...]:
         async with self.point.connect() as conn:
-            days = (await conn.execute(select(study_days.c.day).where(
-                study_days.c.chat_pk == chat_pk, study_days.c.user_pk == user_pk).order_by(
-                study_days.c.day))).scalars().all()
+            days = (await conn.execute(_MEMBER_DAYS, {"chat_pk": chat_pk, "user_pk": user_pk})
+                    ).scalars().all()
         return tuple(days)
 
     async def chat_members_days(
@@ -840,6 +859,19 @@ def _hidden(chat_pk: int) -> Any:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+# The reads every command and press makes, built once: building and keying a statement costs
+# more than running it on an index.
+_CHAT_BY_PK = select(chats).where(chats.c.pk == bindparam("pk"))
+_CHAT_BY_REF = select(chats).where(
+    chats.c.platform == bindparam("platform"), chats.c.chat_id == bindparam("chat_id"),
+    chats.c.thread_id == bindparam("thread_id"))
+_USER_BY_REF = select(users.c.pk, users.c.display_name).where(
+    users.c.platform == bindparam("platform"), users.c.user_id == bindparam("user_id"))
+_MEMBER_DAYS = select(study_days.c.day).where(
+    study_days.c.chat_pk == bindparam("chat_pk"),
+    study_days.c.user_pk == bindparam("user_pk")).order_by(study_days.c.day)
 
 
 def _chat_is(ref: ChatRef) -> Any:
