@@ -8,11 +8,13 @@ getUpdates answer and the bot's answer to it (answerCallbackQuery for a press, t
 command). Seeds a group with one question a day and its members, starts `studybot run` as a
 subprocess (with a statement counter on SQLAlchemy's engine events) and presses, one at a time:
 each member reveals and grades each day's question. Bot-side processing is the time from the
-update leaving the fake to its answer arriving. Then `/streak` from many groups at once, the
-limiter off: commands per second. The same presses and commands then go, in the same run, to a
-bare python-telegram-bot Application (its defaults; no store, answers prepared in advance) against
-another instance of the same fake. Prints p50/p99 for both, the difference, statements and write
-transactions per press, and commands/s with ratios. Prints figures; asserts nothing.
+update leaving the fake to its answer arriving. Then, the limiter off, a first `/streak` from
+each of many groups at once (the bot meets each group: a write apiece), and then many `/streak`
+from those now known groups at once: commands per second for both. The same presses and
+commands then go, in the same run, to a bare python-telegram-bot Application (its defaults; no
+store, answers prepared in advance) against another instance of the same fake. Prints p50/p99
+for both, the difference, statements and write transactions per press, and commands/s with
+ratios. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ class Figures:
     windows: dict[str, list[tuple[float, float]]] = field(
         default_factory=lambda: {"reveal": [], "grade": []})
     commands_per_s: float = 0.0
+    first_contact_per_s: float = 0.0  # one /streak from each group, before the measured ones
 
 
 async def seed(url: str, users: int, days: int) -> tuple[list[Press], str]:
@@ -163,8 +166,9 @@ def streak_updates(count: int, groups: int, users: int) -> list[dict[str, Any]]:
 
 
 async def drive(api: TimedBotApi, presses: list[Press], commands: list[dict[str, Any]],
-                figures: Figures) -> None:
-    """Presses one at a time (each waits for its answer), then every command at once."""
+                figures: Figures, first: list[dict[str, Any]]) -> None:
+    """Presses one at a time (each waits for its answer); then a first /streak from every group
+    at once (the bot meets each group: a write apiece); then every measured command at once."""
     for press in presses:
         update_id = api.push(press.update)
         await api.until(lambda q=press.query_id: q in api.answered)  # type: ignore[misc]
@@ -172,12 +176,18 @@ async def drive(api: TimedBotApi, presses: list[Press], commands: list[dict[str,
             begun, done = api.handed[update_id], api.answered[press.query_id]
             figures.latency[press.kind].append((done - begun) * 1000)
             figures.windows[press.kind].append((begun, done))
-    if not commands:
-        return
+    if first:
+        figures.first_contact_per_s = await burst(api, first)
+    if commands:
+        figures.commands_per_s = await burst(api, commands)
+
+
+async def burst(api: TimedBotApi, updates: list[dict[str, Any]]) -> float:
+    """Every update handed out at once: answers per second, first handed to last answered."""
     api.replies.clear()
-    first = [api.push(update) for update in commands][0]  # noqa: RUF015 (all pushed)
-    await api.until(lambda: len(api.replies) >= len(commands), within=300)
-    figures.commands_per_s = len(commands) / (max(api.replies) - api.handed[first])
+    first = [api.push(update) for update in updates][0]  # noqa: RUF015 (all pushed)
+    await api.until(lambda: len(api.replies) >= len(updates), within=300)
+    return len(updates) / (max(api.replies) - api.handed[first])
 
 
 async def wait_ready(api: TimedBotApi, proc: asyncio.subprocess.Process) -> None:
@@ -198,7 +208,8 @@ async def stop(proc: asyncio.subprocess.Process) -> str:
 
 
 async def run_ours(args: argparse.Namespace, tmp: str, presses: list[Press],
-                   commands: list[dict[str, Any]]) -> tuple[Figures, list[tuple[float, str]]]:
+                   commands: list[dict[str, Any]], first: list[dict[str, Any]],
+                   ) -> tuple[Figures, list[tuple[float, str]]]:
     api = TimedBotApi()
     await api.start()
     url = args.db or f"sqlite:///{tmp}/interact.db"
@@ -211,7 +222,7 @@ async def run_ours(args: argparse.Namespace, tmp: str, presses: list[Press],
     err = ""
     try:
         await wait_ready(api, proc)
-        await drive(api, presses, commands, figures)
+        await drive(api, presses, commands, figures, first)
     finally:
         err = await stop(proc)
         await api.stop()
@@ -223,7 +234,7 @@ async def run_ours(args: argparse.Namespace, tmp: str, presses: list[Press],
 
 
 async def run_bare(html: str, presses: list[Press], commands: list[dict[str, Any]],
-                   concurrent: bool) -> Figures:
+                   first: list[dict[str, Any]], concurrent: bool) -> Figures:
     api = TimedBotApi()
     await api.start()
     proc = await asyncio.create_subprocess_exec(
@@ -233,7 +244,7 @@ async def run_bare(html: str, presses: list[Press], commands: list[dict[str, Any
     figures = Figures()
     try:
         await wait_ready(api, proc)
-        await drive(api, presses, commands, figures)
+        await drive(api, presses, commands, figures, first)
     finally:
         await stop(proc)
         await api.stop()
@@ -262,14 +273,15 @@ async def main(args: argparse.Namespace) -> None:
         url = args.db or f"sqlite:///{tmp}/interact.db"
         presses, html = await seed(url, args.users, args.days)
         commands = streak_updates(args.commands, args.groups, args.users)
-        ours, log = await run_ours(args, tmp, presses, commands)
-        bare = await run_bare(html, presses, commands, concurrent=False)
-        bare_concurrent = await run_bare(html, [], commands, concurrent=True)
+        first = commands[:args.groups]  # one from each group
+        ours, log = await run_ours(args, tmp, presses, commands, first)
+        bare = await run_bare(html, presses, commands, first, concurrent=False)
+        bare_concurrent = await run_bare(html, [], commands, first, concurrent=True)
         sqlite_commits = await asyncio.to_thread(
             bare_commits, f"{tmp}/commits.db") if not args.db else []
     backend = url.split(":")[0]
     print(f"{backend}: {args.users} members × {args.days} days; presses one at a time; "
-          f"{args.commands} /streak from {args.groups} groups at once, limiter off")
+          f"{args.commands} /streak from {args.groups} known groups at once, limiter off")
     for kind in ("reveal", "grade"):
         mine, theirs = ours.latency[kind], bare.latency[kind]
         statements, commits = per_press(log, ours.windows[kind])
@@ -282,6 +294,10 @@ async def main(args: argparse.Namespace) -> None:
           f"{bare.commands_per_s:,.0f}/s (ratio {ours.commands_per_s / bare.commands_per_s:.2f})"
           f" | bare, concurrent_updates=True {bare_concurrent.commands_per_s:,.0f}/s "
           f"(ratio {ours.commands_per_s / bare_concurrent.commands_per_s:.2f})")
+    print(f"/streak, first contact ({args.groups} groups, one each; the bot writes each new "
+          f"group): studybot {ours.first_contact_per_s:,.0f}/s | bare, one at a time "
+          f"{bare.first_contact_per_s:,.0f}/s | bare, concurrent_updates=True "
+          f"{bare_concurrent.first_contact_per_s:,.0f}/s")
     if sqlite_commits:
         print(f"anchor for the write each press keeps: a bare sqlite3 commit on the same disk "
               f"(WAL, synchronous=FULL, as the bot's) p50 {pct(sqlite_commits, 50):.2f} ms  "

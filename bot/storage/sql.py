@@ -44,6 +44,7 @@ from bot.core.models import (
     UserRef,
 )
 from bot.core.review_model import CardWrite
+from bot.storage.onehop import one_hop_creator
 from bot.storage.point import PointReader, Reads
 from bot.storage.privacy import PrivacyStoreMixin
 from bot.storage.progress import ProgressStoreMixin
@@ -105,7 +106,10 @@ async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5
     if path is not None:
         # Once at start-up, before the loop has other work: blocking file calls are harmless here.
         _prepare_sqlite_file(path)
-    engine = create_async_engine(driver_url)
+    # A file's writer runs each statement in one trip to its thread (bot.storage.onehop).
+    engine = create_async_engine(driver_url, **(
+        {"async_creator": one_hop_creator(str(path)), "pool_reset_on_return": None}
+        if path is not None else {}))
     reader = None
     point: PointReader | None = None
     if engine.dialect.name == "sqlite":
@@ -113,7 +117,7 @@ async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5
         if path is not None:
             # Reads on connections of their own that never take the write lock, so a health
             # check or a due query never waits behind a writer (or another process's lock).
-            reader = create_async_engine(driver_url)
+            reader = create_async_engine(driver_url, pool_reset_on_return=None)
             _sqlite_tuning(reader, busy_timeout_ms, writer=False)
             inline = create_engine(parsed.set(drivername="sqlite").render_as_string(
                 hide_password=False), pool_size=1, connect_args={"check_same_thread": False})
@@ -337,6 +341,19 @@ def _sqlite_tuning(engine: AsyncEngine | Engine, busy_timeout_ms: int, *,
         if not writer:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()
+
+    if isinstance(engine, AsyncEngine):
+        @event.listens_for(sync, "reset")
+        def _on_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
+            # Instead of the pool's unconditional rollback when a connection comes back (with
+            # pool_reset_on_return=None): after a commit there is nothing to roll back, and
+            # asking would be one more trip to the connection's thread. A transaction still
+            # open (a failed COMMIT, say) is rolled back as before.
+            if state.terminate_only or state.transaction_was_reset:
+                return
+            raw = dbapi_connection._connection._connection  # aiosqlite's sqlite3 connection
+            if raw is not None and raw.in_transaction:
+                dbapi_connection.rollback()
 
     if not begin:
         return
