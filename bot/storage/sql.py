@@ -97,6 +97,11 @@ def database_url_for_driver(url: str) -> str:
     return parsed.set(drivername=_DRIVERS[backend]).render_as_string(hide_password=False)
 
 
+# How long a write may queue behind this process's other writes on a SQLite file before it
+# fails as the database being unusable would (the push keeps its outcomes meanwhile).
+WRITER_QUEUE_SECONDS = 60.0
+
+
 async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5000,
                      monotonic: Callable[[], float] = time.monotonic) -> SqlStore:
     """Open (and by default migrate) the database; DatabaseUnusable in one line if it cannot be."""
@@ -106,9 +111,13 @@ async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5
     if path is not None:
         # Once at start-up, before the loop has other work: blocking file calls are harmless here.
         _prepare_sqlite_file(path)
-    # A file's writer runs each statement in one trip to its thread (bot.storage.onehop).
+    # A file's writer runs each statement in one trip to its thread (bot.storage.onehop), on
+    # one connection: SQLite lets one transaction write at a time, and writers queued here
+    # take turns at once, where several connections would wait for the file's lock in
+    # SQLite's busy handler, which sleeps in steps of up to 100 ms.
     engine = create_async_engine(driver_url, **(
-        {"async_creator": one_hop_creator(str(path)), "pool_reset_on_return": None}
+        {"async_creator": one_hop_creator(str(path)), "pool_reset_on_return": None,
+         "pool_size": 1, "max_overflow": 0, "pool_timeout": WRITER_QUEUE_SECONDS}
         if path is not None else {}))
     reader = None
     point: PointReader | None = None
