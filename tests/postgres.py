@@ -4,7 +4,9 @@ The server is STUDYBOT_TEST_POSTGRES_URL (default: postgres on 127.0.0.1:5432, d
 and it may be shared with other test runs, so nothing here touches a database it did not make:
 each session migrates one template database of its own, and each test gets a copy of it
 (CREATE DATABASE … TEMPLATE is a file copy, much faster than running the migrations again),
-dropped when the test ends. With no server, the PostgreSQL cases skip, except under CI=true,
+dropped when the test ends. A run that is killed cannot drop its own: names say which machine and
+process made them, and the next run on the same machine drops those whose process is gone. With
+no server, the PostgreSQL cases skip, except under CI=true,
 where they fail: CI must test the backend that several instances need.
 
 `python -m tests.postgres` checks the server is there, for CI to say so before the tests run.
@@ -13,7 +15,10 @@ where they fail: CI must test the backend that several instances need.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import re
+import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Coroutine
@@ -27,8 +32,11 @@ import pytest
 from sqlalchemy.engine import URL, make_url
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
-# Names of the databases made here start with this, so a leftover is easy to recognise.
+# Names of the databases made here start with this, so a leftover is easy to recognise; then
+# come this machine's tag and the process id, so a later run can tell whose it is.
 PREFIX = "studybot_test_"
+HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+_OWNED = re.compile(rf"^{PREFIX}([0-9a-f]{{8}})_([0-9]+)_[0-9a-f]+$")
 
 T = TypeVar("T")
 
@@ -96,7 +104,7 @@ class Databases:
         return await asyncpg.connect(_asyncpg_dsn(self.server), timeout=10)
 
     async def _create(self, template: str) -> str:
-        name = f"{PREFIX}{uuid.uuid4().hex[:16]}"
+        name = f"{PREFIX}{HOST}_{os.getpid()}_{uuid.uuid4().hex[:12]}"
         admin = await self._admin()
         try:
             await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
@@ -118,11 +126,29 @@ class Databases:
         from bot.storage.sql import open_store
 
         if self._template is None:  # tests run one at a time: no lock needed
+            await self.sweep()
             name = await self._create("template0")
             store = await open_store(self.url_of(name))
             await store.close()  # a template must have no connections when copied
             self._template = name
         return self._template
+
+    async def sweep(self) -> list[str]:
+        """Drop the databases that runs on this machine left behind when they were killed (their
+        process is gone); another machine's, or a live run's, are never touched."""
+        admin = await self._admin()
+        try:
+            names = [row["datname"] for row in await admin.fetch(
+                "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{PREFIX}%")]
+        finally:
+            await admin.close()
+        left = []
+        for name in names:
+            owner = _OWNED.match(name)
+            if owner and owner[1] == HOST and not _alive(int(owner[2])):
+                await self.drop(name)
+                left.append(name)
+        return left
 
     def url_of(self, name: str) -> str:
         """An operator's URL (postgresql://…) to the database `name`, as settings take it."""
@@ -144,6 +170,16 @@ class Databases:
             self._template = None
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
 def main() -> int:
     reason = unreachable_reason()
     if reason is not None:
@@ -151,7 +187,9 @@ def main() -> int:
               "it under CI=true: start it, or point STUDYBOT_TEST_POSTGRES_URL at one.",
               file=sys.stderr)
         return 1
-    print(f"PostgreSQL for the tests: {shown(server_url())}")
+    dropped = run_now(Databases(server_url()).sweep())
+    print(f"PostgreSQL for the tests: {shown(server_url())}"
+          + (f" (dropped {len(dropped)} databases left by killed test runs)" if dropped else ""))
     return 0
 
 
