@@ -432,7 +432,12 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
         self.reader = reader or engine  # scans: never on the writer's connection
-        self.point: Reads = point or self.reader  # reads by index: see bot.storage.point
+        # Reads by index (see bot.storage.point). On PostgreSQL they run in autocommit: a
+        # transaction around one statement is two more round trips (BEGIN, ROLLBACK) to the
+        # server for the same snapshot.
+        self.point: Reads = point or (
+            self.reader.execution_options(isolation_level="AUTOCOMMIT")
+            if self.reader.dialect.name == "postgresql" else self.reader)
         self._lock_fd: int | None = None
         self._identity: tuple[int, int] | None = None  # the SQLite file's device and inode
         self._postgres = engine.dialect.name == "postgresql"
@@ -465,7 +470,7 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
         await self.engine.dispose()
         if self.reader is not self.engine:
             await self.reader.dispose()
-        if self.point is not self.reader:
+        if isinstance(self.point, PointReader):  # PostgreSQL's shares the engine's pool
             await self.point.dispose()
 
     def hold_sole_lock(self) -> bool:
