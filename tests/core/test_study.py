@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+
+from sqlalchemy import event
 
 from bot.core.actions import Action, Kind
 from bot.core.events import Actor, ButtonPress, Command
@@ -441,3 +444,23 @@ async def test_an_unexpected_error_for_one_chat_does_not_stop_the_push_to_the_ot
     clock.advance(minutes=11)  # the broken one's claim is stale now: tried again
     assert (await service.push_due()).sent == 1
     assert len(messenger.sent) == 2
+
+
+async def test_a_new_group_is_written_once_with_its_name_and_a_rename_is_kept(
+    service: StudyService, store: SqlStore
+) -> None:
+    commits = 0
+
+    def commit(*_: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(store.engine.sync_engine, "commit", commit)
+    named = Actor(GROUP, ChatKind.GROUP, BOB, is_admin=False, chat_title="LLM 学习群")
+    await cmd(service, named, "streak")
+    assert commits == 2  # the group, with its name, and Bob; no write to name the group after
+    chat = await store.get_chat(GROUP)
+    assert chat is not None and chat.title == "LLM 学习群"
+    await cmd(service, replace(named, chat_title="面试小组"), "streak")
+    chat = await store.get_chat(GROUP)
+    assert chat is not None and chat.title == "面试小组"
