@@ -340,15 +340,24 @@ class PushPipeline:
                 posts += await self._claim_jobs(platform, limit - len(posts), report)
             return posts
 
+    def _alive_since(self, now: dt.datetime) -> dt.datetime:
+        """Claims of instances heard from since then are left to them; older ones are taken
+        over. When this process alone runs the bot, every claim it did not send is its own."""
+        return dt.datetime.max.replace(tzinfo=dt.UTC) if self.sole_instance else (
+            now - self.config.lease)
+
+    def _retakable(self, kind: str, send_pk: int) -> bool:
+        """A claimed send may be taken again unless it is being sent here or its outcome is
+        still waiting to be written."""
+        return (kind, send_pk) not in self._in_flight and not self.outbox.holds(send_pk, kind)
+
     async def _claim(self, platform: str, limit: int, report: PushReport) -> list[Post]:
         now = self.clock.now()
         self.last_look = now
-        alive_since = dt.datetime.max.replace(tzinfo=dt.UTC) if self.sole_instance else (
-            now - self.config.lease)
-        work = await self.store.due_work(platform, now, limit, self.run_id, alive_since)
-        work = [d for d in work if d.retake is None
-                or (("post", d.retake.delivery_pk) not in self._in_flight
-                    and not self.outbox.holds(d.retake.delivery_pk))]
+        work = await self.store.due_work(platform, now, limit, self.run_id,
+                                         self._alive_since(now))
+        work = [d for d in work
+                if d.retake is None or self._retakable("post", d.retake.delivery_pk)]
         if not work:
             return []
         claims, skips, retakes, expired = self._decide(work, now)
@@ -390,12 +399,10 @@ class PushPipeline:
         """Claim the reminders due on one platform: a send per user and local date, claimed in
         the database before it is sent, like a daily post."""
         now = self.clock.now()
-        alive_since = dt.datetime.max.replace(tzinfo=dt.UTC) if self.sole_instance else (
-            now - self.config.lease)
-        work = await self.store.due_reminders(platform, now, limit, self.run_id, alive_since)
-        work = [d for d in work if d.retake is None
-                or (("reminder", d.retake.send_pk) not in self._in_flight
-                    and not self.outbox.holds(d.retake.send_pk, "reminder"))]
+        work = await self.store.due_reminders(platform, now, limit, self.run_id,
+                                              self._alive_since(now))
+        work = [d for d in work
+                if d.retake is None or self._retakable("reminder", d.retake.send_pk)]
         if not work:
             return []
         claims, skips, retakes, expired = self._decide_reminders(work, now)
@@ -420,12 +427,10 @@ class PushPipeline:
         """Claim the chats' group sends due on one platform, once per chat, kind and period."""
         assert self.jobs is not None
         now = self.clock.now()
-        alive_since = dt.datetime.max.replace(tzinfo=dt.UTC) if self.sole_instance else (
-            now - self.config.lease)
-        work = await self.store.due_jobs(platform, now, limit, self.run_id, alive_since)
-        work = [d for d in work if d.retake is None
-                or (("job", d.retake.send_pk) not in self._in_flight
-                    and not self.outbox.holds(d.retake.send_pk, "job"))]
+        work = await self.store.due_jobs(platform, now, limit, self.run_id,
+                                         self._alive_since(now))
+        work = [d for d in work
+                if d.retake is None or self._retakable("job", d.retake.send_pk)]
         if not work:
             return []
         claims, skips, retakes, expired = self._decide_jobs(work, now)
