@@ -14,9 +14,9 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.core import schedule
 from bot.core.messages import OutgoingMessage
@@ -140,6 +140,9 @@ class JobSource(Protocol):
                            now: dt.datetime) -> None:
         """A new leaderboard message went out: edits go to it from now on."""
         ...
+
+
+SentKind = TypeVar("SentKind", "ReminderPost", "JobPost")
 
 
 def _key(post: AnyPost | Mark) -> tuple[str, int]:
@@ -351,6 +354,19 @@ class PushPipeline:
         still waiting to be written."""
         return (kind, send_pk) not in self._in_flight and not self.outbox.holds(send_pk, kind)
 
+    def _taken(self, posts: list[SentKind], expired: Sequence[SendRetake],
+               retaken: Collection[int], owners: Mapping[int, Owner], report: PushReport,
+               kind: str) -> list[SentKind]:
+        """After a reminder or group-send claim: the expired retakes it took are missed, and
+        what it will send is in flight."""
+        for r in expired:
+            if r.send_pk in retaken:
+                self._finish(owners[r.send_pk], r.send_pk, "missed", report,
+                             error="missed the grace window", kind=kind)
+        for post in posts:
+            self._in_flight.add(_key(post))
+        return posts
+
     async def _claim(self, platform: str, limit: int, report: PushReport) -> list[Post]:
         now = self.clock.now()
         self.last_look = now
@@ -415,13 +431,7 @@ class PushPipeline:
                  for c in claims if c.reminder.user_pk in claimed]
         posts += [ReminderPost(r.send_pk, owners[r.send_pk], r.due_at, r.attempts + 1)
                   for r in retakes if r.send_pk in retaken]
-        for r in expired:
-            if r.send_pk in retaken:
-                self._finish(owners[r.send_pk], r.send_pk, "missed", report,
-                             error="missed the grace window", kind="reminder")
-        for post in posts:
-            self._in_flight.add(_key(post))
-        return posts
+        return self._taken(posts, expired, retaken, owners, report, "reminder")
 
     async def _claim_jobs(self, platform: str, limit: int, report: PushReport) -> list[JobPost]:
         """Claim the chats' group sends due on one platform, once per chat, kind and period."""
@@ -443,13 +453,7 @@ class PushPipeline:
                  for c in claims if (c.job.chat.pk, c.job.kind.value) in claimed]
         posts += [JobPost(r.send_pk, owners[r.send_pk], r.period, r.due_at, r.attempts + 1)
                   for r in retakes if r.send_pk in retaken]
-        for r in expired:
-            if r.send_pk in retaken:
-                self._finish(owners[r.send_pk], r.send_pk, "missed", report,
-                             error="missed the grace window", kind="job")
-        for post in posts:
-            self._in_flight.add(_key(post))
-        return posts
+        return self._taken(posts, expired, retaken, owners, report, "job")
 
     def _decide_jobs(
         self, work: Sequence[JobDue], now: dt.datetime

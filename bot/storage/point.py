@@ -22,22 +22,9 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, Executable, Result, ScalarResult
 
 
-class ReadConnection(Protocol):
-    """What the store's reads ask of a connection: the part AsyncConnection and InlineConnection
-    share."""
-
-    async def execute(self, statement: Executable,
-                      parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
-                      ) -> Result[Any]: ...
-
-    async def scalar(self, statement: Executable,
-                     parameters: Mapping[str, Any] | None = None) -> Any: ...
-
-    async def scalars(self, statement: Executable,
-                      parameters: Mapping[str, Any] | None = None) -> ScalarResult[Any]: ...
-
-
 class Reads(Protocol):
+    """Where the store's point reads go: a PointReader, or an engine (PostgreSQL)."""
+
     def connect(self) -> AbstractAsyncContextManager[Any]: ...
 
     async def dispose(self) -> None: ...
