@@ -57,6 +57,8 @@ async def build_app(settings: Settings, clock: Clock) -> App:
     store = await open_store(settings.database_url)
     try:
         sole = store.hold_sole_lock()
+        if not sole:
+            await store.follow_changes()  # PostgreSQL: remember rows, hearing others' changes
         codec = ActionCodec(await store.payload_secret())
     except Exception:
         await store.close()

@@ -44,6 +44,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[SqlStore]:
     s = await open_store(database_url)
+    await s.follow_changes()  # on PostgreSQL, as a running bot does: rows are remembered
     yield s
     await s.close()
 

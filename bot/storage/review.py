@@ -41,6 +41,7 @@ class ReviewStoreMixin:
     reader: AsyncEngine
     point: Reads
     _insert: Callable[[Any], Insert]
+    _forget_member_days: Callable[[int | None, int], None]
 
     # ----- cards ------------------------------------------------------------------------------
 
@@ -71,6 +72,8 @@ class ReviewStoreMixin:
             row = (await conn.execute(select(review_cards).where(
                 review_cards.c.user_pk == user_pk,
                 review_cards.c.question_id == question_id))).one()
+        if ledger is not None:
+            self._forget_member_days(ledger.chat_pk, user_pk)
         return _card(row)
 
     def card_upsert(self, user_pk: int, question_id: str, values: Mapping[str, Any],

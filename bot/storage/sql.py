@@ -44,6 +44,7 @@ from bot.core.models import (
     UserRef,
 )
 from bot.core.review_model import CardWrite
+from bot.storage.feed import ChangeFeed
 from bot.storage.onehop import one_hop_creator
 from bot.storage.point import PointReader, Reads
 from bot.storage.privacy import PrivacyStoreMixin
@@ -67,7 +68,7 @@ from bot.storage.together import TogetherStoreMixin
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0007"
+HEAD = "0008"
 
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
             "postgres": "postgresql+asyncpg"}
@@ -118,7 +119,7 @@ async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5
     engine = create_async_engine(driver_url, **(
         {"async_creator": one_hop_creator(str(path)), "pool_reset_on_return": None,
          "pool_size": 1, "max_overflow": 0, "pool_timeout": WRITER_QUEUE_SECONDS}
-        if path is not None else {}))
+        if path is not None else _server_pool(parsed)))
     reader = None
     point: PointReader | None = None
     if engine.dialect.name == "sqlite":
@@ -157,6 +158,20 @@ async def open_store(url: str, *, migrate: bool = True, busy_timeout_ms: int = 5
         await store.close()
         raise
     return store
+
+
+# Connections a PostgreSQL engine keeps open. Updates of different chats run concurrently (64 at
+# a time by default, bot.adapters.telegram.order), and SQLAlchemy's default pool (5, and 10 more
+# that are closed as soon as they come back) made a busy minute reconnect, TLS negotiation
+# included, for most statements. Two instances at 16 + 8 stay well inside PostgreSQL's default
+# of 100 connections. Last in, first out: the connections in use are those with warm caches.
+SERVER_POOL_SIZE = 16
+SERVER_POOL_OVERFLOW = 8
+
+
+def _server_pool(url: URL) -> dict[str, Any]:
+    return {"pool_size": SERVER_POOL_SIZE, "max_overflow": SERVER_POOL_OVERFLOW,
+            "pool_use_lifo": True} if url.get_backend_name() == "postgresql" else {}
 
 
 def _sqlite_file(url: URL) -> Path | None:
@@ -424,6 +439,11 @@ class Remembered(Generic[K, V]):
         self._changes += 1
         self._rows.clear()
 
+    def drop(self, key: K) -> None:
+        """Forget one row; reads of any row begun before this are not kept either."""
+        self._changes += 1
+        self._rows.pop(key, None)
+
 
 class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStoreMixin,
                ProgressStoreMixin):
@@ -442,14 +462,18 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
         self._identity: tuple[int, int] | None = None  # the SQLite file's device and inode
         self._postgres = engine.dialect.name == "postgresql"
         self._monotonic = monotonic
-        # Chats as last read or written, by ref and by pk, and the days' questions presses ask
-        # for, while this process alone writes the database. With other instances (PostgreSQL)
-        # a chat's language or schedule may change anywhere, and a press must see that at once:
-        # there they are always read.
+        # Chats as last read or written, by ref and by pk, the days' questions presses ask for
+        # and members' study days in a chat, while this process alone writes the database or,
+        # on PostgreSQL, while it hears what other instances change (bot.storage.feed). Without
+        # either, a chat's language or schedule may change anywhere and a press must see that
+        # at once: they are then always read.
         self._chats: Remembered[ChatRef | int, Chat] = Remembered()
         self._chat_days: Remembered[int, ChatDay] = Remembered()
+        self._member_days: Remembered[tuple[int, int], tuple[dt.date, ...]] = Remembered()
         # (platform, user id) → (row id, display name, when read): see USER_TTL_SECONDS.
         self._users: dict[tuple[str, str], tuple[int, str, float]] = {}
+        self._users_changes = 0  # like Remembered's: a read begun before a change is not kept
+        self._feed: ChangeFeed | None = None
 
     # ----- lifecycle --------------------------------------------------------------------------
 
@@ -463,7 +487,53 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
             return await conn.run_sync(
                 lambda c: MigrationContext.configure(c).get_current_revision())
 
+    async def follow_changes(self) -> bool:
+        """On PostgreSQL, hear what other instances change, and remember rows meanwhile (a
+        running bot does this; one-off commands need not). False elsewhere, or when the schema
+        has no change triggers yet."""
+        if not self._postgres or self._feed is not None:
+            return self._feed is not None
+        feed = ChangeFeed(self.engine.url.render_as_string(hide_password=False),
+                          self._changed_elsewhere, self._forget_everything)
+        if not await feed.start():
+            return False
+        self._feed = feed
+        return True
+
+    def _changed_elsewhere(self, notice: str) -> None:
+        kind, _, key = notice.partition(":")
+        if kind == "study_days":
+            chat_pk, _, user_pk = key.partition(":")
+            self._member_days.drop((int(chat_pk), int(user_pk)))
+        elif kind == "chats":
+            self._chats.forget()
+        elif kind == "chat_days":
+            self._chat_days.forget()
+        elif kind == "users":
+            self._forget_users()
+        else:  # a notice of a later schema: whatever it names may be remembered
+            self._forget_everything()
+
+    def _forget_everything(self) -> None:
+        self._chats.forget()
+        self._chat_days.forget()
+        self._member_days.forget()
+        self._forget_users()
+
+    def _forget_member_days(self, chat_pk: int | None, user_pk: int) -> None:
+        """After a commit that counted a study day: at once, as the feed's notice of it (on
+        PostgreSQL) arrives a moment after the commit."""
+        if chat_pk is not None:
+            self._member_days.drop((chat_pk, user_pk))
+
+    def _forget_users(self) -> None:
+        self._users_changes += 1
+        self._users.clear()
+
     async def close(self) -> None:
+        if self._feed is not None:
+            await self._feed.close()
+            self._feed = None
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing the file releases the lock
             self._lock_fd = None
@@ -508,8 +578,9 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
 
     @property
     def _sole(self) -> bool:
-        """Whether this process alone writes the database (so what it caches cannot go stale)."""
-        return self._lock_fd is not None
+        """Whether what this process remembers cannot go stale: it alone writes the database,
+        or it hears every change the others make (see bot.storage.feed)."""
+        return self._lock_fd is not None or (self._feed is not None and self._feed.live)
 
     # ----- operations: health, metrics, backup ------------------------------------------------
 
@@ -673,9 +744,7 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
 
     def _forget_remembered(self, user: UserRef) -> None:
         """A user and their private chat were deleted: nothing remembered may name them."""
-        self._users.pop((user.platform, user.user_id), None)
-        self._chats.forget()
-        self._chat_days.forget()
+        self._forget_everything()
 
     async def find_user(self, user: UserRef) -> int | None:
         """The user's key, or None when nothing is stored about them (never creates one)."""
@@ -692,6 +761,7 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
         if known is not None and (not name or known[1] == name) and (
                 self._sole or now - known[2] < USER_TTL_SECONDS):
             return known[0]
+        since = self._users_changes
         async with self.point.connect() as conn:
             row = (await conn.execute(_USER_BY_REF, {
                 "platform": user.platform, "user_id": user.user_id})).one_or_none()
@@ -710,6 +780,8 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
                     users.c.platform == user.platform, users.c.user_id == user.user_id))
             assert found is not None
             pk = int(found)
+        if since != self._users_changes:
+            return pk  # changed meanwhile, maybe this very row: read it again next time
         if len(self._users) >= CACHE_ENTRIES:
             self._users.clear()
         self._users[key] = (pk, name, now)
@@ -857,13 +929,22 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
                 chat_day_pk=chat_day_pk)
             result = await conn.execute(ledger.on_conflict_do_nothing(
                 index_elements=["chat_pk", "user_pk", "day"]))
+        self._forget_member_days(chat_pk, user_pk)
         return GradeOutcome.COUNTED if result.rowcount else GradeOutcome.ALREADY_COUNTED
 
     async def study_days(self, chat_pk: int, user_pk: int) -> tuple[dt.date, ...]:
+        """The member's counted days in the chat, oldest first (every /streak and grade asks)."""
+        key = (chat_pk, user_pk)
+        known = self._member_days.get(key)
+        if known is not None:
+            return known
+        since = self._member_days.since()
         async with self.point.connect() as conn:
-            days = (await conn.execute(_MEMBER_DAYS, {"chat_pk": chat_pk, "user_pk": user_pk})
-                    ).scalars().all()
-        return tuple(days)
+            days = tuple((await conn.execute(
+                _MEMBER_DAYS, {"chat_pk": chat_pk, "user_pk": user_pk})).scalars().all())
+        if self._sole:
+            self._member_days.keep(since, (key, days))
+        return days
 
     async def chat_members_days(
         self, chat_pk: int

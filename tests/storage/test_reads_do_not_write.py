@@ -1,8 +1,8 @@
 """Presses that only read do not write: known chats and members are read (or remembered), and a
 member's row is written only when their display name changed. What is remembered never hides a
-change: this process's own changes at once, another instance's chat changes at once too (chats
-are only remembered while this process alone writes the database), a member's name after
-USER_TTL_SECONDS."""
+change: this process's own changes at once, another instance's chat changes at once too (without
+the sole lock or a change feed, bot.storage.feed, chats are not remembered), a member's name
+after USER_TTL_SECONDS."""
 
 from __future__ import annotations
 
