@@ -1,7 +1,7 @@
 """The daily push at scale, through the real `studybot run`, against fakes that keep the limits.
 
     .venv/bin/python bench/fanout.py [--telegram N] [--discord N] [--ceiling N] [--db URL]
-                                     [--instances N [--unsplit]]
+                                     [--instances N]
 
 Starts a fake Telegram Bot API and a fake Discord on 127.0.0.1 in this process; they enforce the
 platforms' limits as token buckets (Telegram: 30 messages a second overall; Discord: 50 requests
@@ -14,8 +14,8 @@ sending the same messages to the same fake, also in a subprocess; and the bot's 
 
 `--instances N` (PostgreSQL only) starts N `studybot run` processes on the one database, same
 tokens, same fakes, so they share the due posts through the database's claims. Each is given
-the platforms' default rates divided by N, as an operator running N instances must (each
-process limits only itself); `--unsplit` leaves each at the full default, to show the overshoot.
+the platforms' default rates, as an operator would leave them: the instances count each other
+at their heartbeats and each sends at its share.
 The limited run counts posts per chat at the fakes and exits 1, naming what failed, when a due
 chat got no post or more than one, when a fake answered 429, or when a platform's posts came
 faster than its limit overall.
@@ -199,10 +199,9 @@ async def seed(url: str, telegram: int, discord: int, due: dt.datetime) -> None:
 
 
 def bot_env(url: str, tmp: str, api: FakeBotApi | None, discord: FakeDiscord | None,
-            limits: bool, instance: int = 0, share: int = 1) -> dict[str, str]:
-    """The environment of one `studybot run`: instance `instance` of `share` splitting each
-    platform's default rate (each process limits only itself, so N at the full rate would
-    together send N times what the platform allows)."""
+            limits: bool, instance: int = 0) -> dict[str, str]:
+    """The environment of one `studybot run` (instance `instance`), at the platforms' default
+    rates or with the limits off."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYBOT_")}
     rate = Settings.model_fields
     env.update({
@@ -212,9 +211,9 @@ def bot_env(url: str, tmp: str, api: FakeBotApi | None, discord: FakeDiscord | N
         "STUDYBOT_OUTBOX_JOURNAL": f"{tmp}/marks-{instance}",
         # /metrics tells which instance sent how many.
         "STUDYBOT_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
-        "STUDYBOT_TELEGRAM_RATE_LIMIT": str(rate["telegram_rate_limit"].default / share
+        "STUDYBOT_TELEGRAM_RATE_LIMIT": str(rate["telegram_rate_limit"].default
                                             if limits else 0),
-        "STUDYBOT_DISCORD_RATE_LIMIT": str(rate["discord_rate_limit"].default / share
+        "STUDYBOT_DISCORD_RATE_LIMIT": str(rate["discord_rate_limit"].default
                                            if limits else 0),
     })
     if api is not None:
@@ -350,15 +349,13 @@ async def limited_run(args: argparse.Namespace, tmp: str) -> list[str]:
     due = next_due(args.margin)
     started = time.perf_counter()
     await seed(url, args.telegram, args.discord, due)
-    share = 1 if args.unsplit else args.instances
     print(f"seeded {args.telegram} Telegram groups and {args.discord} Discord channels in "
           f"{time.perf_counter() - started:.1f} s, due at {due:%H:%M:%S} UTC "
-          f"({url.split(':')[0]}); {args.instances} instance(s), each at 1/{share} of the "
-          f"default rates")
+          f"({url.split(':')[0]}); {args.instances} instance(s) at the default rates")
     telegram_ids = range(TELEGRAM_BASE - args.telegram + 1, TELEGRAM_BASE + 1)
     discord_ids = range(DISCORD_BASE, DISCORD_BASE + args.discord)
     envs = [bot_env(url, tmp, api if args.telegram else None,
-                    discord if args.discord else None, True, i, share)
+                    discord if args.discord else None, True, i)
             for i in range(args.instances)]
     figures = await run_bots_until(
         envs, lambda: (len(api.per_chat) >= args.telegram
@@ -440,8 +437,6 @@ async def main() -> None:
                         help="seconds between the start and the due time")
     parser.add_argument("--instances", type=int, default=1,
                         help="`studybot run` processes sharing the --db (PostgreSQL only)")
-    parser.add_argument("--unsplit", action="store_true",
-                        help="give each instance the full default rates instead of 1/N")
     parser.add_argument("--bare", nargs=3, metavar=("URL", "TOKEN", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:

@@ -58,6 +58,9 @@ class Metrics:
         self.pending_marks = Gauge("studybot_pending_marks",
                                    "Push outcomes waiting for the database to take them",
                                    registry=r)
+        self.instances = Gauge("studybot_instances",
+                               "Instances of this bot sharing its platform rate limits, as "
+                               "last counted at a heartbeat", registry=r)
         self.last_tick_age = Gauge("studybot_scheduler_last_tick_age_seconds",
                                    "Seconds since the scheduler last looked for due pushes",
                                    registry=r)
@@ -200,6 +203,7 @@ class HealthMonitor:
         else:
             self.backlog.append(due + len(pipeline.outbox.pending))
             self.metrics.due_backlog.set(due)
+        self.metrics.instances.set(pipeline.instances)
         problem = pipeline.database_error or (
             "" if pipeline.outbox.writable else pipeline.outbox.last_error)
         if problem:

@@ -17,19 +17,24 @@ from types import TracebackType
 
 class SteadyRate:
     def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+                 sleep: Callable[[float], Awaitable[None]] | None = None,
+                 shared_by: Callable[[], int] | None = None) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.interval = 1.0 / rate
         self._clock = clock
         self._sleep = sleep or asyncio.sleep
+        # How many processes send under the same limit (instances of one bot); each keeps to
+        # its share, asked at every slot so the pace follows instances as they come and go.
+        self._shared_by = shared_by
         self._next = -float("inf")
 
     async def __aenter__(self) -> None:
         now = self._clock()
         # Idle time earns no credit: a quiet minute never turns into a burst.
         slot = max(now, self._next)
-        self._next = slot + self.interval
+        share = max(1, self._shared_by()) if self._shared_by is not None else 1
+        self._next = slot + self.interval * share
         if slot > now:
             await self._sleep(slot - now)
 

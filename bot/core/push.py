@@ -294,6 +294,9 @@ class PushPipeline:
         # True when the store guarantees no other instance runs (a locked SQLite file): then
         # every claim another run left open was cut off, and is sent again without waiting.
         self.sole_instance = False
+        # Instances sending for this bot (this one included), as of the last heartbeat: the
+        # platforms' limits are per bot, so each instance sends at its share of them.
+        self.instances = 1
         self._draining: set[str] = set()
 
     def register(self, messenger: Messenger) -> None:
@@ -832,8 +835,16 @@ class PushPipeline:
             await self._sleep(self.config.heartbeat.total_seconds())
 
     async def beat(self) -> None:
-        """Show this instance is alive; raises when the database cannot write."""
-        await self.store.heartbeat(self.run_id, self.clock.now())
+        """Show this instance is alive, and count the live ones; raises when the database
+        cannot write."""
+        now = self.clock.now()
+        await self.store.heartbeat(self.run_id, now)
+        if not self.sole_instance:
+            self.instances = max(1, await self.store.live_instances(self._alive_since(now)))
+
+    def rate_share(self) -> int:
+        """By how many instances each platform's rate is divided (for the adapters' limiters)."""
+        return self.instances
 
     async def _beat_quietly(self) -> None:
         try:

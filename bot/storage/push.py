@@ -208,6 +208,12 @@ class PushStoreMixin:
                     run_id=run_id, started_at=now, seen_at=now).on_conflict_do_nothing(
                     index_elements=["run_id"]))
 
+    async def live_instances(self, alive_since: dt.datetime) -> int:
+        """How many instances were heard from since `alive_since` (each beats every 10 s)."""
+        async with self.reader.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(instances).where(
+                instances.c.seen_at >= alive_since)) or 0)
+
     async def end_instance(self, run_id: str) -> None:
         """A clean stop: whatever this instance still holds may be taken over at once."""
         async with self.engine.begin() as conn:

@@ -23,7 +23,7 @@ from bot.core.ports import TemporaryFailure
 from bot.core.push import PushConfig
 from bot.core.study import StudyConfig, StudyService
 from bot.storage.journal import FileJournal
-from bot.storage.sql import SqlStore
+from bot.storage.sql import SqlStore, open_store
 from tests.fakes import FakeBank, FakeClock, RecordingMessenger
 
 GRACE = dt.timedelta(hours=6)
@@ -290,3 +290,41 @@ async def test_old_history_is_pruned_after_the_retention_period(
     assert deliveries == 14  # everything claimed more than 90 days ago
     assert days > 0  # unused days of finished question cycles
     assert sum((await store.delivery_state_counts()).values()) == 10
+
+
+async def test_instances_count_each_other_at_each_heartbeat_to_share_the_rate(
+    database_url: str, bank: FakeBank, clock: FakeClock,
+) -> None:
+    one_store, other_store = await open_store(database_url), await open_store(database_url)
+    try:
+        one = await make_service(one_store, bank, clock, RecordingMessenger())
+        other = await make_service(other_store, bank, clock, RecordingMessenger())
+        await one.push.beat()
+        assert one.push.rate_share() == 1
+        await other.push.beat()
+        await one.push.beat()
+        assert one.push.rate_share() == other.push.rate_share() == 2
+        await other_store.end_instance(other.push.run_id)  # a clean stop
+        await one.push.beat()
+        assert one.push.rate_share() == 1
+        await other.push.beat()
+        clock.advance(seconds=31)  # the other stopped beating: its lease ran out
+        await one.push.beat()
+        assert one.push.rate_share() == 1
+    finally:
+        await one_store.close()
+        await other_store.close()
+
+
+async def test_the_sole_instance_of_a_sqlite_file_keeps_the_whole_rate(
+    tmp_path: Path, bank: FakeBank, clock: FakeClock,
+) -> None:
+    store = await open_store(f"sqlite:///{tmp_path}/bot.db")
+    try:
+        service = await make_service(store, bank, clock, RecordingMessenger())
+        service.push.sole_instance = store.hold_sole_lock()
+        await store.heartbeat("a-run-that-was-killed", clock.now())
+        await service.push.beat()
+        assert service.push.rate_share() == 1
+    finally:
+        await store.close()

@@ -127,6 +127,7 @@ async def test_metrics_count_pushes_presses_and_subscriptions(
     assert sample(after, "studybot_button_presses_total", platform="telegram") == 1
     assert sample(after, "studybot_due_backlog") == 0
     assert sample(after, "studybot_adapter_connected", platform="telegram") == 1
+    assert sample(after, "studybot_instances") == 1  # alone: the whole rate is its own
 
 
 async def test_a_429_is_counted_in_the_metrics(

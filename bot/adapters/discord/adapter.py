@@ -169,8 +169,9 @@ class DiscordAdapter:
         # discord.py follows the per-route buckets but not Discord's global 50 requests/s; a
         # push to many channels stays under it with some headroom.
         rate = settings.discord_rate_limit
-        self.throttle = throttle or (SteadyRate(rate) if rate > 0
-                                     else contextlib.nullcontext())
+        # The global limit is the bot's: several instances of it keep to a share each.
+        self.throttle = throttle or (SteadyRate(rate, shared_by=service.push.rate_share)
+                                     if rate > 0 else contextlib.nullcontext())
         self.settings = settings
         self.send_timeout = send_timeout
         self.ready_timeout = ready_timeout
