@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "studybot_changes"
 # The migration's triggers; a database without them (not migrated yet) gets no feed.
-TRIGGERS = ("studybot_chats_changed", "studybot_chat_days_changed",
-            "studybot_users_changed", "studybot_study_days_changed")
+TRIGGERS = tuple(f"studybot_{table}_{what}" for table in ("chats", "chat_days", "users",
+                                                          "study_days")
+                 for what in ("changed", "emptied"))
 # How often the listening connection is asked whether it still answers: a connection cut
 # without a word (a server restart behind a proxy, say) is found within this much.
 CHECK_SECONDS = 15.0

@@ -502,9 +502,11 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
 
     def _changed_elsewhere(self, notice: str) -> None:
         kind, _, key = notice.partition(":")
-        if kind == "study_days":
+        if kind == "study_days" and key:
             chat_pk, _, user_pk = key.partition(":")
             self._member_days.drop((int(chat_pk), int(user_pk)))
+        elif kind == "study_days":  # the table was emptied
+            self._member_days.forget()
         elif kind == "chats":
             self._chats.forget()
         elif kind == "chat_days":

@@ -140,6 +140,21 @@ async def test_a_change_written_straight_to_the_database_is_heard_too(
     assert await one.get_chat(GROUP) is None
 
 
+async def test_an_emptied_table_is_heard_as_a_whole(pair: tuple[SqlStore, SqlStore]) -> None:
+    one, other = pair
+    pk, user, day = await _member_of_a_day(one)
+    await other.record_grade(day.pk, user, Grade.KNEW, NOW, DAY, "UTC")
+    await _until(lambda: one._member_days.get((pk, user)) is None)
+    assert await one.study_days(pk, user) == (DAY,)
+
+    async def truncate() -> None:
+        async with other.engine.begin() as conn:
+            await conn.execute(text("truncate study_days"))
+
+    await _heard(one, truncate)
+    assert await one.study_days(pk, user) == ()
+
+
 async def test_a_read_begun_before_a_notice_is_not_remembered_after_it(
     pair: tuple[SqlStore, SqlStore],
 ) -> None:

@@ -2,8 +2,9 @@
 
 Chats, days' questions and users are remembered by every instance; a change or deletion of one
 names its table. A member's study days change with every first grade, so their notice names the
-chat and member. Inserts of new chats, days and users change nothing anyone remembered. SQLite
-has one writer, which knows what it changes: nothing is created there.
+chat and member. Emptying a table names the table. Inserts of new chats, days and users change
+nothing anyone remembered. SQLite has one writer, which knows what it changes: nothing is
+created there.
 
 Revision ID: 0008
 Revises: 0007
@@ -19,7 +20,7 @@ depends_on = None
 _FUNCTION = """
 CREATE FUNCTION studybot_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_TABLE_NAME = 'study_days' THEN
+    IF TG_TABLE_NAME = 'study_days' AND TG_LEVEL = 'ROW' THEN
         IF TG_OP <> 'INSERT' THEN
             PERFORM pg_notify('studybot_changes',
                               'study_days:' || OLD.chat_pk || ':' || OLD.user_pk);
@@ -49,6 +50,9 @@ def upgrade() -> None:
         # Row triggers: a statement that changed no row (an upsert that kept a name) says nothing.
         op.execute(f"CREATE TRIGGER studybot_{table}_changed AFTER {events} ON {table} "
                    "FOR EACH ROW EXECUTE FUNCTION studybot_notify_change()")
+        # TRUNCATE fires no row trigger: the whole table is named.
+        op.execute(f"CREATE TRIGGER studybot_{table}_emptied AFTER TRUNCATE ON {table} "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION studybot_notify_change()")
 
 
 def downgrade() -> None:
@@ -56,4 +60,5 @@ def downgrade() -> None:
         return
     for table, _events in _TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS studybot_{table}_changed ON {table}")
+        op.execute(f"DROP TRIGGER IF EXISTS studybot_{table}_emptied ON {table}")
     op.execute("DROP FUNCTION IF EXISTS studybot_notify_change()")
