@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -48,5 +49,33 @@ async def test_without_shards_one_connection_carries_every_server(
     try:
         assert [i.get("shard") for i in fake.identifies] in ([None], [[0, 1]])
         assert adapter.client is not None and [g.id for g in adapter.client.guilds] == [GUILD_ID]
+    finally:
+        await adapter.stop()
+
+
+async def _events_run() -> None:
+    for _ in range(3):  # discord.py runs each event handler as a task of its own
+        await asyncio.sleep(0)
+
+
+async def test_an_instance_is_connected_only_while_every_one_of_its_shards_is(
+    fake: FakeDiscord, service: StudyService, settings: Settings,
+) -> None:
+    adapter = await start_adapter(service, settings.model_copy(update={"discord_shards": "0-1/4"}))
+    try:
+        client = adapter.client
+        assert client is not None and adapter.connected
+        client.dispatch("disconnect")
+        client.dispatch("shard_disconnect", 1)
+        await _events_run()
+        assert not adapter.connected
+        client.dispatch("resumed")
+        client.dispatch("shard_resumed", 0)  # another shard's resume says nothing of shard 1
+        await _events_run()
+        assert not adapter.connected
+        client.dispatch("resumed")
+        client.dispatch("shard_resumed", 1)
+        await _events_run()
+        assert adapter.connected
     finally:
         await adapter.stop()

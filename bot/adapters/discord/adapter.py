@@ -152,6 +152,25 @@ class ShardedStudyClient(StudyClient, discord.AutoShardedClient):
         if not initial:
             await asyncio.sleep(self.adapter.identify_interval)
 
+    # Each shard comes and goes on its own: one shard resuming says nothing of another still
+    # down, so the connection is followed shard by shard rather than by the client's events.
+    async def on_disconnect(self) -> None:
+        pass
+
+    async def on_resumed(self) -> None:
+        pass
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        if shard_id not in self.adapter.shards_down:
+            log.warning("discord shard %d disconnected; reconnecting", shard_id)
+        self.adapter.shards_down.add(shard_id)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self.adapter.shards_down.discard(shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self.adapter.shards_down.discard(shard_id)
+
 
 class DiscordAdapter:
     """The Discord platform: lifecycle, events in, and the Messenger for scheduled posts."""
@@ -185,6 +204,7 @@ class DiscordAdapter:
         self._sends: set[_Send] = set()  # sends under way, for their deadlines
         self.ready = asyncio.Event()
         self.gateway_up = False
+        self.shards_down: set[int] = set()  # this instance's shards now disconnected
         self._client: StudyClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._saved_endpoints: tuple[str, yarl.URL] | None = None
@@ -197,7 +217,8 @@ class DiscordAdapter:
     def connected(self) -> bool:
         client, task = self._client, self._task
         return (client is not None and task is not None and not task.done()
-                and client.is_ready() and not client.is_closed() and self.gateway_up)
+                and client.is_ready() and not client.is_closed() and self.gateway_up
+                and not self.shards_down)
 
     # ----- lifecycle --------------------------------------------------------------------------
 
