@@ -80,6 +80,7 @@ async def build_app(settings: Settings, clock: Clock) -> App:
     journal = FileJournal(settings.outbox_journal or default_journal_path(settings.database_url))
     service.push.outbox.journal = journal
     service.push.sole_instance = sole
+    store.on_instances_changed = service.push.instances_changed
     try:
         await service.push.recover()
     except Exception as error:

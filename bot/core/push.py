@@ -297,6 +297,7 @@ class PushPipeline:
         # Instances sending for this bot (this one included), as of the last heartbeat: the
         # platforms' limits are per bot, so each instance sends at its share of them.
         self.instances = 1
+        self._recount: asyncio.Task[None] | None = None
         self._draining: set[str] = set()
 
     def register(self, messenger: Messenger) -> None:
@@ -841,6 +842,20 @@ class PushPipeline:
         await self.store.heartbeat(self.run_id, now)
         if not self.sole_instance:
             self.instances = max(1, await self.store.live_instances(self._alive_since(now)))
+
+    def instances_changed(self) -> None:
+        """Another instance started or stopped: count again now, not at the next heartbeat,
+        so that the bot as a whole never sends faster than a platform allows for long."""
+        if self.sole_instance or (self._recount is not None and not self._recount.done()):
+            return
+        self._recount = asyncio.create_task(self._count_instances(), name="push-recount")
+
+    async def _count_instances(self) -> None:
+        try:
+            self.instances = max(1, await self.store.live_instances(
+                self._alive_since(self.clock.now())))
+        except Exception as error:  # the heartbeat counts again within 10 s
+            log.debug("counting instances: %s", error)
 
     def rate_share(self) -> int:
         """By how many instances each platform's rate is divided (for the adapters' limiters)."""

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "studybot_changes"
 # The migration's triggers; a database without them (not migrated yet) gets no feed.
 TRIGGERS = tuple(f"studybot_{table}_{what}" for table in ("chats", "chat_days", "users",
-                                                          "study_days")
+                                                          "study_days", "instances")
                  for what in ("changed", "emptied"))
 # How often the listening connection is asked whether it still answers: a connection cut
 # without a word (a server restart behind a proxy, say) is found within this much.

@@ -474,6 +474,8 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
         self._users: dict[tuple[str, str], tuple[int, str, float]] = {}
         self._users_changes = 0  # like Remembered's: a read begun before a change is not kept
         self._feed: ChangeFeed | None = None
+        # Told when another instance starts or stops (heard on the feed).
+        self.on_instances_changed: Callable[[], None] | None = None
 
     # ----- lifecycle --------------------------------------------------------------------------
 
@@ -513,6 +515,9 @@ class SqlStore(PushStoreMixin, ReviewStoreMixin, PrivacyStoreMixin, TogetherStor
             self._chat_days.forget()
         elif kind == "users":
             self._forget_users()
+        elif kind == "instances":
+            if self.on_instances_changed is not None:
+                self.on_instances_changed()
         else:  # a notice of a later schema: whatever it names may be remembered
             self._forget_everything()
 

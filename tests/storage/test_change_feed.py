@@ -15,10 +15,13 @@ import pytest
 from alembic import command
 from sqlalchemy import delete, text
 
+from bot.core.actions import ActionCodec
 from bot.core.models import ChatDay, ChatKind, ChatRef, Grade, UserRef
 from bot.core.review_model import LedgerDay
+from bot.core.study import StudyConfig, StudyService
 from bot.storage.schema import chats
 from bot.storage.sql import SqlStore, _alembic_config, open_store
+from tests.fakes import FakeBank, FakeClock, make_questions
 from tests.postgres import Databases
 from tests.storage.test_reads_do_not_write import Counts, counted
 
@@ -197,6 +200,22 @@ async def test_while_the_feed_is_down_every_row_is_read_and_it_listens_again(
     assert (await one.get_chat(GROUP)).language == "en"  # type: ignore[union-attr]
     await _heard(one, lambda: other.set_chat_language(pk, "de"))
     assert (await one.get_chat(GROUP)).language == "de"  # type: ignore[union-attr]
+
+
+async def test_an_instance_starting_or_stopping_is_counted_by_the_others_at_once(
+    pair: tuple[SqlStore, SqlStore], clock: FakeClock,
+) -> None:
+    one, other = pair
+    bank = FakeBank(make_questions(1))
+    first, second = [StudyService(store, bank, clock, ActionCodec(await store.payload_secret()),
+                                  StudyConfig()) for store in pair]
+    one.on_instances_changed = first.push.instances_changed
+    await first.push.beat()
+    assert first.push.rate_share() == 1
+    await _heard(one, second.push.beat)  # its first heartbeat: a new instance
+    await _until(lambda: first.push.rate_share() == 2)
+    await _heard(one, lambda: other.end_instance(second.push.run_id))  # a clean stop
+    await _until(lambda: first.push.rate_share() == 1)
 
 
 async def test_without_the_change_triggers_nothing_is_remembered(

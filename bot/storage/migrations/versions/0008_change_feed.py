@@ -4,7 +4,8 @@ Chats, days' questions and users are remembered by every instance; a change or d
 names its table. A member's study days change with every first grade, so their notice names the
 chat and member. Emptying a table names the table. Inserts of new chats, days and users change
 nothing anyone remembered. SQLite has one writer, which knows what it changes: nothing is
-created there.
+created there. An instance starting or stopping names the instances table, so that the others
+recount at once who shares the platforms' rate limits.
 
 Revision ID: 0008
 Revises: 0007
@@ -39,7 +40,8 @@ $$
 
 # (table, the operations that change what is remembered)
 _TRIGGERS = (("chats", "UPDATE OR DELETE"), ("chat_days", "UPDATE OR DELETE"),
-             ("users", "UPDATE OR DELETE"), ("study_days", "INSERT OR UPDATE OR DELETE"))
+             ("users", "UPDATE OR DELETE"), ("study_days", "INSERT OR UPDATE OR DELETE"),
+             ("instances", "INSERT OR DELETE"))
 
 
 def upgrade() -> None:
