@@ -62,6 +62,20 @@ class Balancer:
             return web.Response(status=answer.status, body=await answer.read())
 
 
+async def listening(port: int, within: float = 30.0) -> None:
+    """Wait (bounded) until something accepts connections on 127.0.0.1:`port`."""
+    for _ in range(int(within / 0.05)):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise AssertionError(f"nothing listens on port {port}")
+
+
 @pytest.fixture
 async def database(postgres_databases: Databases) -> AsyncIterator[str]:
     async with postgres_databases.fresh() as url:
@@ -87,10 +101,12 @@ async def test_two_webhook_instances_behind_a_balancer_handle_each_update_and_po
                 STUDYBOT_TELEGRAM_WEBHOOK_LISTEN=f"127.0.0.1:{port}",
                 STUDYBOT_TELEGRAM_WEBHOOK_SECRET=SECRET,
                 STUDYBOT_OUTBOX_JOURNAL=f"{folder}/marks"))
-        # Both listen once both have registered the webhook (PTB sets it after binding).
         registered = await botapi.wait_for("setWebhook", 2, within=60)
         assert {(r["url"], r["secret_token"]) for r in registered} == {
             ("https://bot.example.com/tg-hook", SECRET)}
+        # python-telegram-bot registers the webhook first and listens a moment after.
+        for port in ports:
+            await listening(port)
 
         async with aiohttp.ClientSession() as http:
             for n in range(USERS):
