@@ -59,8 +59,8 @@ class Metrics:
                                    "Push outcomes waiting for the database to take them",
                                    registry=r)
         self.instances = Gauge("studybot_instances",
-                               "Instances of this bot sharing its platform rate limits, as "
-                               "last counted at a heartbeat", registry=r)
+                               "Instances of this bot sending on a platform (sharing its rate "
+                               "limit), as last counted", ["platform"], registry=r)
         self.last_tick_age = Gauge("studybot_scheduler_last_tick_age_seconds",
                                    "Seconds since the scheduler last looked for due pushes",
                                    registry=r)
@@ -203,7 +203,8 @@ class HealthMonitor:
         else:
             self.backlog.append(due + len(pipeline.outbox.pending))
             self.metrics.due_backlog.set(due)
-        self.metrics.instances.set(pipeline.instances)
+        for platform in pipeline.messengers:
+            self.metrics.instances.labels(platform).set(pipeline.rate_share(platform))
         problem = pipeline.database_error or (
             "" if pipeline.outbox.writable else pipeline.outbox.last_error)
         if problem:

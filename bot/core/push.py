@@ -294,10 +294,11 @@ class PushPipeline:
         # True when the store guarantees no other instance runs (a locked SQLite file): then
         # every claim another run left open was cut off, and is sent again without waiting.
         self.sole_instance = False
-        # Instances sending for this bot (this one included), as of the last heartbeat: the
-        # platforms' limits are per bot, so each instance sends at its share of them.
-        self.instances = 1
+        # Per platform, the instances sending on it for this bot (this one included), as last
+        # counted: the platforms' limits are per bot, so each instance sends at its share.
+        self.instances: dict[str, int] = {}
         self._recount: asyncio.Task[None] | None = None
+        self._recount_again = False
         self._draining: set[str] = set()
 
     def register(self, messenger: Messenger) -> None:
@@ -839,27 +840,37 @@ class PushPipeline:
         """Show this instance is alive, and count the live ones; raises when the database
         cannot write."""
         now = self.clock.now()
-        await self.store.heartbeat(self.run_id, now)
+        await self.store.heartbeat(self.run_id, now, tuple(self.messengers))
         if not self.sole_instance:
-            self.instances = max(1, await self.store.live_instances(self._alive_since(now)))
+            self._share_among(await self.store.live_instances(self._alive_since(now)))
+
+    def _share_among(self, live: Sequence[frozenset[str]]) -> None:
+        # An instance that did not say its platforms (an older version) counts on every one.
+        self.instances = {platform: max(1, sum(1 for p in live if platform in p or not p))
+                          for platform in self.messengers}
 
     def instances_changed(self) -> None:
         """Another instance started or stopped: count again now, not at the next heartbeat,
         so that the bot as a whole never sends faster than a platform allows for long."""
-        if self.sole_instance or (self._recount is not None and not self._recount.done()):
+        if self.sole_instance:
             return
-        self._recount = asyncio.create_task(self._count_instances(), name="push-recount")
+        self._recount_again = True  # a count under way may have read before the change
+        if self._recount is None or self._recount.done():
+            self._recount = asyncio.create_task(self._count_instances(), name="push-recount")
 
     async def _count_instances(self) -> None:
-        try:
-            self.instances = max(1, await self.store.live_instances(
-                self._alive_since(self.clock.now())))
-        except Exception as error:  # the heartbeat counts again within 10 s
-            log.debug("counting instances: %s", error)
+        while self._recount_again:
+            self._recount_again = False
+            try:
+                self._share_among(await self.store.live_instances(
+                    self._alive_since(self.clock.now())))
+            except Exception as error:  # the heartbeat counts again within 10 s
+                log.debug("counting instances: %s", error)
+                return
 
-    def rate_share(self) -> int:
-        """By how many instances each platform's rate is divided (for the adapters' limiters)."""
-        return self.instances
+    def rate_share(self, platform: str) -> int:
+        """By how many instances a platform's rate is divided (for the adapters' limiters)."""
+        return self.instances.get(platform, 1)
 
     async def _beat_quietly(self) -> None:
         try:

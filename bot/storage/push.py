@@ -198,21 +198,26 @@ class PushStoreMixin:
 
     # ----- instances --------------------------------------------------------------------------
 
-    async def heartbeat(self, run_id: str, now: dt.datetime) -> None:
-        """Show that this instance is alive (its claims are not to be taken over)."""
+    async def heartbeat(self, run_id: str, now: dt.datetime,
+                        platforms: Sequence[str] = ()) -> None:
+        """Show that this instance is alive (its claims are not to be taken over), and which
+        platforms it sends on."""
+        joined = f",{','.join(sorted(platforms))}," if platforms else ""
         async with self.engine.begin() as conn:
             done = await conn.execute(update(instances).where(
-                instances.c.run_id == run_id).values(seen_at=now))
+                instances.c.run_id == run_id).values(seen_at=now, platforms=joined))
             if not done.rowcount:
                 await conn.execute(self._insert(instances).values(
-                    run_id=run_id, started_at=now, seen_at=now).on_conflict_do_nothing(
-                    index_elements=["run_id"]))
+                    run_id=run_id, started_at=now, seen_at=now,
+                    platforms=joined).on_conflict_do_nothing(index_elements=["run_id"]))
 
-    async def live_instances(self, alive_since: dt.datetime) -> int:
-        """How many instances were heard from since `alive_since` (each beats every 10 s)."""
+    async def live_instances(self, alive_since: dt.datetime) -> list[frozenset[str]]:
+        """The platforms of each instance heard from since `alive_since` (each beats every
+        10 s)."""
         async with self.reader.connect() as conn:
-            return int(await conn.scalar(select(func.count()).select_from(instances).where(
-                instances.c.seen_at >= alive_since)) or 0)
+            rows = (await conn.execute(select(instances.c.platforms).where(
+                instances.c.seen_at >= alive_since))).scalars().all()
+        return [frozenset(p for p in str(row).split(",") if p) for row in rows]
 
     async def end_instance(self, run_id: str) -> None:
         """A clean stop: whatever this instance still holds may be taken over at once."""

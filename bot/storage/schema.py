@@ -158,6 +158,8 @@ instances = Table(
     Column("run_id", String(36), primary_key=True),
     Column("started_at", UTCDateTime, nullable=False),
     Column("seen_at", UTCDateTime, nullable=False),
+    # The platforms it sends on, ",telegram,discord,": they share those platforms' rate limits.
+    Column("platforms", String(64), nullable=False, server_default=""),
 )
 
 bot_state = Table(

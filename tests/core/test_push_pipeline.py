@@ -300,17 +300,17 @@ async def test_instances_count_each_other_at_each_heartbeat_to_share_the_rate(
         one = await make_service(one_store, bank, clock, RecordingMessenger())
         other = await make_service(other_store, bank, clock, RecordingMessenger())
         await one.push.beat()
-        assert one.push.rate_share() == 1
+        assert one.push.rate_share("console") == 1
         await other.push.beat()
         await one.push.beat()
-        assert one.push.rate_share() == other.push.rate_share() == 2
+        assert one.push.rate_share("console") == other.push.rate_share("console") == 2
         await other_store.end_instance(other.push.run_id)  # a clean stop
         await one.push.beat()
-        assert one.push.rate_share() == 1
+        assert one.push.rate_share("console") == 1
         await other.push.beat()
         clock.advance(seconds=31)  # the other stopped beating: its lease ran out
         await one.push.beat()
-        assert one.push.rate_share() == 1
+        assert one.push.rate_share("console") == 1
     finally:
         await one_store.close()
         await other_store.close()
@@ -325,6 +325,27 @@ async def test_the_sole_instance_of_a_sqlite_file_keeps_the_whole_rate(
         service.push.sole_instance = store.hold_sole_lock()
         await store.heartbeat("a-run-that-was-killed", clock.now())
         await service.push.beat()
-        assert service.push.rate_share() == 1
+        assert service.push.rate_share("console") == 1
     finally:
         await store.close()
+
+
+async def test_instances_on_other_platforms_do_not_take_a_share_of_this_ones_limit(
+    database_url: str, bank: FakeBank, clock: FakeClock,
+) -> None:
+    both_store, discord_store = await open_store(database_url), await open_store(database_url)
+    try:
+        both = await make_service(both_store, bank, clock, RecordingMessenger("telegram"))
+        both.register_messenger(RecordingMessenger("discord"))
+        discord_only = await make_service(discord_store, bank, clock,
+                                          RecordingMessenger("discord"))
+        await discord_only.push.beat()
+        await both.push.beat()
+        assert (both.push.rate_share("telegram"), both.push.rate_share("discord")) == (1, 2)
+        # An instance of a version that does not say its platforms counts on every one.
+        await both_store.heartbeat("an-older-instance", clock.now())
+        await both.push.beat()
+        assert (both.push.rate_share("telegram"), both.push.rate_share("discord")) == (2, 3)
+    finally:
+        await both_store.close()
+        await discord_store.close()

@@ -21,7 +21,7 @@ from bot.core.review_model import LedgerDay
 from bot.core.study import StudyConfig, StudyService
 from bot.storage.schema import chats
 from bot.storage.sql import SqlStore, _alembic_config, open_store
-from tests.fakes import FakeBank, FakeClock, make_questions
+from tests.fakes import FakeBank, FakeClock, RecordingMessenger, make_questions
 from tests.postgres import Databases
 from tests.storage.test_reads_do_not_write import Counts, counted
 
@@ -210,12 +210,14 @@ async def test_an_instance_starting_or_stopping_is_counted_by_the_others_at_once
     first, second = [StudyService(store, bank, clock, ActionCodec(await store.payload_secret()),
                                   StudyConfig()) for store in pair]
     one.on_instances_changed = first.push.instances_changed
+    for service in (first, second):
+        service.register_messenger(RecordingMessenger("telegram"))
     await first.push.beat()
-    assert first.push.rate_share() == 1
+    assert first.push.rate_share("telegram") == 1
     await _heard(one, second.push.beat)  # its first heartbeat: a new instance
-    await _until(lambda: first.push.rate_share() == 2)
+    await _until(lambda: first.push.rate_share("telegram") == 2)
     await _heard(one, lambda: other.end_instance(second.push.run_id))  # a clean stop
-    await _until(lambda: first.push.rate_share() == 1)
+    await _until(lambda: first.push.rate_share("telegram") == 1)
 
 
 async def test_without_the_change_triggers_nothing_is_remembered(

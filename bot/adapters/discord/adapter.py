@@ -189,8 +189,9 @@ class DiscordAdapter:
         # push to many channels stays under it with some headroom.
         rate = settings.discord_rate_limit
         # The global limit is the bot's: several instances of it keep to a share each.
-        self.throttle = throttle or (SteadyRate(rate, shared_by=service.push.rate_share)
-                                     if rate > 0 else contextlib.nullcontext())
+        self.throttle = throttle or (
+            SteadyRate(rate, shared_by=lambda: service.push.rate_share(PLATFORM)) if rate > 0
+            else contextlib.nullcontext())
         self.settings = settings
         self.send_timeout = send_timeout
         self.ready_timeout = ready_timeout

@@ -137,8 +137,8 @@ class TelegramAdapter:
         self._resume.set()
         rate = settings.telegram_rate_limit
         # Telegram's limit is the bot's: several instances of it keep to a share each.
-        self._overall = (SteadyRate(rate, shared_by=service.push.rate_share) if rate > 0
-                         else contextlib.nullcontext())
+        self._overall = (SteadyRate(rate, shared_by=lambda: service.push.rate_share(PLATFORM))
+                         if rate > 0 else contextlib.nullcontext())
         self._recent_reveals: dict[tuple[int, str], dt.datetime] = {}
         self._members: dict[tuple[str, str], tuple[bool, float]] = {}
         service.register_membership(self)

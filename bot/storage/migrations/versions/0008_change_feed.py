@@ -1,4 +1,5 @@
-"""Change feed: on PostgreSQL, triggers NOTIFY when rows instances remember change.
+"""Change feed: on PostgreSQL, triggers NOTIFY when rows instances remember change; and the
+platforms each instance sends on, to share their rate limits.
 
 Chats, days' questions and users are remembered by every instance; a change or deletion of one
 names its table. A member's study days change with every first grade, so their notice names the
@@ -11,6 +12,7 @@ Revision ID: 0008
 Revises: 0007
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
@@ -45,6 +47,8 @@ _TRIGGERS = (("chats", "UPDATE OR DELETE"), ("chat_days", "UPDATE OR DELETE"),
 
 
 def upgrade() -> None:
+    op.add_column("instances", sa.Column("platforms", sa.String(64), nullable=False,
+                                         server_default=""))
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(_FUNCTION)
@@ -58,9 +62,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    for table, _events in _TRIGGERS:
-        op.execute(f"DROP TRIGGER IF EXISTS studybot_{table}_changed ON {table}")
-        op.execute(f"DROP TRIGGER IF EXISTS studybot_{table}_emptied ON {table}")
-    op.execute("DROP FUNCTION IF EXISTS studybot_notify_change()")
+    if op.get_bind().dialect.name == "postgresql":
+        for table, _events in _TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS studybot_{table}_changed ON {table}")
+            op.execute(f"DROP TRIGGER IF EXISTS studybot_{table}_emptied ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS studybot_notify_change()")
+    with op.batch_alter_table("instances") as batch:
+        batch.drop_column("platforms")
