@@ -54,7 +54,6 @@ class ChangeFeed:
         self._lost = asyncio.Event()
         self.live = False
         self.retry_seconds = RETRY_SECONDS
-        self.notices = 0  # heard so far (for tests and metrics)
         self.heard = asyncio.Event()  # set at each notice; tests wait on it
 
     async def start(self) -> bool:
@@ -107,7 +106,6 @@ class ChangeFeed:
         self._on_reset()  # whatever changed before LISTEN was not heard
 
     def _notice(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
-        self.notices += 1
         self._on_notice(payload)
         self.heard.set()
 

@@ -89,9 +89,7 @@ async def test_a_remembered_chat_costs_no_statement_while_the_feed_is_live(
     pair: tuple[SqlStore, SqlStore],
 ) -> None:
     one, _ = pair
-    pk = await _group(one)
-    user = await one.ensure_user(ALICE)
-    assert await one.study_days(pk, user) == ()
+    pk, user, _ = await _member_of_a_day(one)
     with counted(one) as counts:
         await _group(one)
         await one.get_chat_by_pk(pk)
